@@ -1,0 +1,132 @@
+"""The composition root: reading this file tells you the whole bot."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from bot import errors, help, onboarding, pairing, texts
+from bot.config import Settings
+from bot.context import CONTEXT_TYPES, BotData, Clock, Services, system_clock
+from storage.db import Database
+from storage.migrate import upgrade_to_head
+
+log = logging.getLogger(__name__)
+
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE
+
+
+def build_application(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    request: BaseRequest | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The bot: its services, every feature's handlers, start-up and shutdown steps.
+
+    `request` replaces the HTTP layer (tests pass an in-process fake Bot API there).
+    """
+    database = Database(settings.database_url)
+    builder: ApplicationBuilder = (  # type: ignore[type-arg]
+        Application.builder()
+        .token(settings.token)
+        .context_types(CONTEXT_TYPES)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, disable_web_page_preview=True))
+        .rate_limiter(AIORateLimiter(max_retries=0))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if settings.api_base_url is not None:
+        builder = builder.base_url(settings.api_base_url)
+        if settings.api_file_url is not None:
+            builder = builder.base_file_url(settings.api_file_url)
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
+    bot_data: BotData = application.bot_data
+    bot_data.services = Services(settings=settings, database=database, clock=clock)
+
+    # Outside private chats: one polite line, nothing else runs, nothing is stored.
+    application.add_handler(
+        MessageHandler(
+            ~PRIVATE & (filters.COMMAND | filters.UpdateType.CHANNEL_POSTS), help.not_private
+        ),
+        group=-1,
+    )
+    application.add_handler(
+        ChatMemberHandler(help.added_to_group, ChatMemberHandler.MY_CHAT_MEMBER), group=-1
+    )
+
+    # Commands.
+    application.add_handler(
+        CommandHandler("start", pairing.start_with_code, PRIVATE, has_args=True)
+    )
+    application.add_handler(CommandHandler("start", onboarding.start, PRIVATE))
+    application.add_handler(CommandHandler("time", onboarding.time_command, PRIVATE))
+    application.add_handler(CommandHandler("timezone", onboarding.timezone_command, PRIVATE))
+    application.add_handler(CommandHandler("invite", pairing.invite, PRIVATE))
+    application.add_handler(CommandHandler("join", pairing.join, PRIVATE))
+    application.add_handler(CommandHandler("unpair", pairing.unpair, PRIVATE))
+    application.add_handler(CommandHandler("settings", help.settings_command, PRIVATE))
+    application.add_handler(CommandHandler("help", help.help_command, PRIVATE))
+    application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, help.unknown_command))
+
+    # Buttons.
+    application.add_handler(CallbackQueryHandler(onboarding.time_button, pattern=r"^time:"))
+    application.add_handler(CallbackQueryHandler(pairing.invite, pattern=r"^invite:new$"))
+    application.add_handler(CallbackQueryHandler(pairing.unpair_button, pattern=r"^unpair:"))
+    application.add_handler(CallbackQueryHandler(help.stale_button))
+
+    # Plain messages: onboarding takes the ones it waits for; the rest fall to group 1.
+    application.add_handler(
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.LOCATION, onboarding.on_location)
+    )
+    application.add_handler(
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, onboarding.on_text)
+    )
+    application.add_handler(
+        MessageHandler(
+            PRIVATE & NEW_MESSAGE & ~filters.COMMAND & ~filters.LOCATION, help.nothing_to_answer
+        ),
+        group=1,
+    )
+
+    application.add_error_handler(errors.on_error)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    """Migrates the database, learns the bot's username, sets the command menu."""
+    services: Services = application.bot_data.services
+    await upgrade_to_head(services.database)
+    services.bot_username = application.bot.username
+    await application.bot.set_my_commands(
+        [BotCommand(name, description) for name, description in texts.COMMAND_MENU]
+    )
+    log.info("Couplet is up as @%s", services.bot_username)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    services: Services = application.bot_data.services
+    await services.database.dispose()
+
+
+def run(settings: Settings) -> None:
+    """Polls Telegram until stopped (SIGINT/SIGTERM)."""
+    application = build_application(settings)
+    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

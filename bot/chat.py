@@ -1,0 +1,43 @@
+"""Small things every feature needs: who is talking, and saying something back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import (
+    ForceReply,
+    InlineKeyboardMarkup,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+
+from bot.context import Context
+from storage import users
+from storage.models import User
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
+
+
+def sender_id(update: Update) -> int:
+    """The acting user, always from the update itself (never from client-sent data)."""
+    if update.effective_user is None:
+        raise ValueError("update without a user")
+    return update.effective_user.id
+
+
+async def enter(*, session: AsyncSession, update: Update, now: datetime) -> User:
+    """The sender's user row, created on first contact."""
+    tg_user = update.effective_user
+    if tg_user is None:
+        raise ValueError("update without a user")
+    user, _created = await users.find_or_create(
+        session=session, user_id=tg_user.id, first_name=tg_user.first_name, now=now
+    )
+    return user
+
+
+async def say(context: Context, chat_id: int, text: str, markup: Markup | None = None) -> None:
+    """Sends one message (HTML) to a private chat."""
+    await context.bot.send_message(chat_id, text, reply_markup=markup)

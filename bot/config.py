@@ -1,0 +1,159 @@
+"""Settings from the environment and an optional `.env` file (SPEC: Configuration)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from nudges.times import parse_time_of_day
+from nudges.zones import is_valid_zone
+from storage.db import DEFAULT_DATABASE_URL, DatabaseUrlError, async_database_url
+
+_TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message is one line telling what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str
+    api_base_url: str | None
+    database_url: str
+    webhook_url: str | None
+    webhook_secret: str | None
+    port: int
+    default_timezone: str
+    default_nudge_time: time
+    log_level: str
+
+    @property
+    def api_file_url(self) -> str | None:
+        """The file URL matching `api_base_url` (`…/bot` -> `…/file/bot`)."""
+        if self.api_base_url is None:
+            return None
+        base, _, tail = self.api_base_url.rstrip("/").rpartition("/")
+        return f"{base}/file/{tail}"
+
+    @classmethod
+    def load(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | None = None
+    ) -> Settings:
+        """Settings from `environ` (default: the process's), `.env` filling in what is unset."""
+        values: dict[str, str] = {}
+        file = env_file if env_file is not None else Path(".env")
+        if file.is_file():
+            values |= {k: v for k, v in dotenv_values(file).items() if v is not None}
+        values |= dict(os.environ if environ is None else environ)
+        return cls.from_values(values)
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, str]) -> Settings:
+        def get(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        token = get("TELEGRAM_BOT_TOKEN")
+        if token is None:
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not set: get a token from @BotFather and put "
+                "TELEGRAM_BOT_TOKEN=... in .env (see .env.example)."
+            )
+        if not _TOKEN.match(token):
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then "
+                "letters): copy it again from @BotFather."
+            )
+
+        database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        try:
+            async_database_url(database_url)
+        except DatabaseUrlError as error:
+            raise ConfigError(f"DATABASE_URL is not usable: {error}.") from None
+
+        webhook_url = get("WEBHOOK_URL")
+        webhook_secret = get("WEBHOOK_SECRET")
+        if webhook_url is not None:
+            if not webhook_url.startswith("https://"):
+                raise ConfigError("WEBHOOK_URL must be a public https:// URL.")
+            if webhook_secret is None or not _SECRET.match(webhook_secret):
+                raise ConfigError(
+                    "WEBHOOK_SECRET must be set with WEBHOOK_URL: 1-256 characters of "
+                    "A-Z, a-z, 0-9, _ and -."
+                )
+
+        port_text = get("PORT") or "8080"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigError(f"PORT must be a port number, not {port_text!r}.")
+
+        default_timezone = get("DEFAULT_TIMEZONE") or "UTC"
+        if not is_valid_zone(default_timezone):
+            raise ConfigError(
+                f"DEFAULT_TIMEZONE {default_timezone!r} is not an IANA zone name "
+                "(like Europe/Berlin)."
+            )
+        default_time = parse_time_of_day(get("DEFAULT_NUDGE_TIME") or "08:00")
+        if default_time is None:
+            raise ConfigError("DEFAULT_NUDGE_TIME must be a time like 08:00.")
+
+        log_level = (get("LOG_LEVEL") or "INFO").upper()
+        if log_level not in _LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LEVELS)}.")
+
+        api_base_url = get("TELEGRAM_API_BASE_URL")
+        if api_base_url is not None and not api_base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                "TELEGRAM_API_BASE_URL must be an http(s) URL like http://127.0.0.1:8081/bot."
+            )
+
+        return cls(
+            token=token,
+            api_base_url=api_base_url,
+            database_url=database_url,
+            webhook_url=webhook_url,
+            webhook_secret=webhook_secret,
+            port=int(port_text),
+            default_timezone=default_timezone,
+            default_nudge_time=default_time,
+            log_level=log_level,
+        )
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats records, then removes secrets from the whole text, tracebacks included."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        self._secrets = [secret for secret in secrets if secret]
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+def configure_logging(settings: Settings) -> None:
+    """Logs to stderr at LOG_LEVEL; never the token; never httpx's request lines."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        RedactingFormatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s",
+            [settings.token, settings.webhook_secret or ""],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

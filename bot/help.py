@@ -1,0 +1,67 @@
+"""/help, /settings, and what the bot says outside private chats."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.ext import ApplicationHandlerStop
+
+from bot import texts
+from bot.chat import enter, say
+from bot.context import Context, services
+from nudges.times import format_time_of_day
+from storage import users
+
+
+async def help_command(update: Update, context: Context) -> None:
+    async with services(context).database.transaction() as session:
+        user = await enter(session=session, update=update, now=services(context).clock())
+    await say(context, user.id, texts.HELP)
+
+
+async def settings_command(update: Update, context: Context) -> None:
+    async with services(context).database.transaction() as session:
+        user = await enter(session=session, update=update, now=services(context).clock())
+        partner = await users.partner_of(session=session, user=user)
+    await say(
+        context,
+        user.id,
+        texts.settings_view(
+            time_text=format_time_of_day(user.nudge_time) if user.nudge_time else None,
+            zone=user.timezone,
+            partner_name=partner.first_name if partner else None,
+        ),
+    )
+
+
+async def not_private(update: Update, context: Context) -> None:
+    """Groups and channels: one polite line, nothing stored, no other handler runs."""
+    if update.effective_chat is not None:
+        await context.bot.send_message(update.effective_chat.id, texts.GROUP_ONLY_PRIVATE)
+    raise ApplicationHandlerStop
+
+
+async def added_to_group(update: Update, context: Context) -> None:
+    """Someone added the bot to a group or channel: say once that it works in private."""
+    change = update.my_chat_member
+    if change is None or change.chat.type == ChatType.PRIVATE:
+        return
+    if change.new_chat_member.status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
+        await context.bot.send_message(change.chat.id, texts.GROUP_ONLY_PRIVATE)
+
+
+async def nothing_to_answer(update: Update, context: Context) -> None:
+    """A message that no feature took: a kind line, nothing stored."""
+    if update.effective_chat is not None:
+        await say(context, update.effective_chat.id, texts.NOTHING_TO_ANSWER)
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    if update.effective_chat is not None:
+        await say(context, update.effective_chat.id, texts.NOT_UNDERSTOOD)
+
+
+async def stale_button(update: Update, context: Context) -> None:
+    """Any button no feature recognises: a short alert, nothing changes."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.BUTTON_EXPIRED, show_alert=True)

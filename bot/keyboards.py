@@ -1,0 +1,50 @@
+"""Buttons. Callback data is short, carries no user id, and is checked when pressed."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+
+from bot import texts
+
+SUGGESTED_TIMES = ("07:00", "08:00", "09:00")
+
+
+def share_location() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(texts.SHARE_LOCATION_BUTTON, request_location=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+def nudge_times() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t, callback_data=f"time:{t}") for t in SUGGESTED_TIMES]]
+    )
+
+
+def make_invite() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.INVITE_BUTTON, callback_data="invite:new")]]
+    )
+
+
+def share_invite(link: str) -> InlineKeyboardMarkup:
+    url = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(texts.INVITE_SHARE_TEXT)}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.INVITE_SHARE_BUTTON, url=url)]])
+
+
+def confirm_unpair(pair_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(texts.UNPAIR_YES, callback_data=f"unpair:yes:{pair_id}")],
+            [InlineKeyboardButton(texts.UNPAIR_NO, callback_data="unpair:no")],
+        ]
+    )

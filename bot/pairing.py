@@ -1,0 +1,184 @@
+"""Pairing: /invite, /join <code>, the deep link /start <code>, and /unpair."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden
+from telegram.helpers import create_deep_linked_url
+
+from bot import keyboards, texts
+from bot.chat import enter, say, sender_id
+from bot.context import Context, services
+from bot.onboarding import ask_next_step
+from nudges.invites import (
+    INVITE_LIFETIME,
+    WRONG_CODE_WINDOW,
+    InviteFacts,
+    JoinVerdict,
+    hash_invite_code,
+    judge_join,
+    looks_like_invite_code,
+    new_invite_code,
+)
+from storage import invites, pairs, users
+from storage.models import OnboardingStep, User
+
+log = logging.getLogger(__name__)
+
+
+async def invite(update: Update, context: Context) -> None:
+    """/invite, or the invite button: a fresh single-use code and its deep link."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    code = new_invite_code()
+    now = services(context).clock()
+    async with services(context).database.transaction() as session:
+        user = await enter(session=session, update=update, now=now)
+        partner = await users.partner_of(session=session, user=user)
+        if partner is None:
+            await invites.create(
+                session=session,
+                inviter_id=user.id,
+                code_hash=hash_invite_code(code),
+                now=now,
+                lifetime=INVITE_LIFETIME,
+            )
+    if partner is not None:
+        await say(context, user.id, texts.already_paired(partner.first_name))
+        return
+    link = create_deep_linked_url(services(context).bot_username, code)
+    hours = int(INVITE_LIFETIME.total_seconds() // 3600)
+    await say(context, user.id, texts.invite_made(link, code, hours), keyboards.share_invite(link))
+
+
+async def join(update: Update, context: Context) -> None:
+    """/join <code>."""
+    if not context.args:
+        await say(context, sender_id(update), texts.JOIN_USAGE)
+        return
+    await _join_with(update, context, " ".join(context.args))
+
+
+async def start_with_code(update: Update, context: Context) -> None:
+    """/start <code>: what the deep link `t.me/<bot>?start=<code>` sends."""
+    await _join_with(update, context, " ".join(context.args or []))
+
+
+async def _join_with(update: Update, context: Context, code: str) -> None:
+    try:
+        await _pair_by_code(update, context, code)
+    except pairs.PairingRace:
+        await say(context, sender_id(update), texts.JOIN_USED)
+
+
+async def _pair_by_code(update: Update, context: Context, code: str) -> None:
+    now = services(context).clock()
+    async with services(context).database.transaction() as session:
+        joiner = await enter(session=session, update=update, now=now)
+        inviter: User | None = None
+        facts: InviteFacts | None = None
+        found = None
+        if looks_like_invite_code(code):
+            found = await invites.find_by_hash(session=session, code_hash=hash_invite_code(code))
+        if found is not None:
+            inviter = await users.find(session=session, user_id=found.inviter_id)
+            facts = InviteFacts(
+                inviter_id=found.inviter_id,
+                expires_at=found.expires_at,
+                used=found.used_at is not None,
+                revoked=found.revoked_at is not None,
+                inviter_paired=inviter is not None and inviter.pair_id is not None,
+            )
+        verdict = judge_join(
+            code=code,
+            joiner_id=joiner.id,
+            joiner_paired=joiner.pair_id is not None,
+            recent_wrong_codes=await invites.count_wrong_codes_since(
+                session=session, user_id=joiner.id, since=now - WRONG_CODE_WINDOW
+            ),
+            invite=facts,
+            now=now,
+        )
+        if verdict.counts_as_wrong_code:
+            await invites.record_wrong_code(session=session, user_id=joiner.id, now=now)
+        if verdict == JoinVerdict.OK and found is not None and inviter is not None:
+            if await invites.mark_used(session=session, invite=found, now=now):
+                await pairs.form(session=session, inviter=inviter, joiner=joiner, now=now)
+            else:
+                verdict = JoinVerdict.USED
+        partner = await users.partner_of(session=session, user=joiner)
+
+    if verdict != JoinVerdict.OK or inviter is None:
+        await say(context, joiner.id, _refusal(verdict, inviter, partner))
+        return
+    await say(context, joiner.id, texts.paired_with(inviter.first_name))
+    await _tell(context, inviter.id, texts.paired_with(joiner.first_name))
+    if joiner.onboarding_step != OnboardingStep.DONE:
+        await ask_next_step(context, joiner)
+
+
+def _refusal(verdict: JoinVerdict, inviter: User | None, partner: User | None) -> str:
+    if verdict == JoinVerdict.ALREADY_PAIRED and partner is not None:
+        return texts.already_paired(partner.first_name)
+    if verdict == JoinVerdict.INVITER_PAIRED and inviter is not None:
+        return texts.join_inviter_paired(inviter.first_name)
+    return {
+        JoinVerdict.RATE_LIMITED: texts.JOIN_RATE_LIMITED,
+        JoinVerdict.MALFORMED: texts.JOIN_MALFORMED,
+        JoinVerdict.UNKNOWN: texts.JOIN_UNKNOWN,
+        JoinVerdict.OWN_CODE: texts.JOIN_OWN_CODE,
+        JoinVerdict.EXPIRED: texts.JOIN_EXPIRED,
+        JoinVerdict.USED: texts.JOIN_USED,
+    }.get(verdict, texts.JOIN_UNKNOWN)
+
+
+async def unpair(update: Update, context: Context) -> None:
+    """/unpair: asks for a confirmation first."""
+    async with services(context).database.transaction() as session:
+        user = await enter(session=session, update=update, now=services(context).clock())
+        partner = await users.partner_of(session=session, user=user)
+    if partner is None or user.pair_id is None:
+        await say(context, user.id, texts.UNPAIR_NOT_PAIRED)
+        return
+    await say(
+        context,
+        user.id,
+        texts.unpair_confirm(partner.first_name),
+        keyboards.confirm_unpair(user.pair_id),
+    )
+
+
+async def unpair_button(update: Update, context: Context) -> None:
+    """`unpair:yes:<pair id>` or `unpair:no`; a stale or forged button changes nothing."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    if query.data == "unpair:no":
+        await query.answer()
+        await query.edit_message_text(texts.UNPAIR_KEPT)
+        return
+    pair_id_text = query.data.removeprefix("unpair:yes:")
+    now = services(context).clock()
+    async with services(context).database.transaction() as session:
+        user = await enter(session=session, update=update, now=now)
+        if not pair_id_text.isdigit() or user.pair_id != int(pair_id_text):
+            members: list[User] = []
+        else:
+            members = await pairs.end(session=session, pair_id=user.pair_id, now=now)
+    partner = next((member for member in members if member.id != user.id), None)
+    if partner is None:
+        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(texts.unpaired(partner.first_name))
+    await _tell(context, partner.id, texts.partner_unpaired(user.first_name))
+
+
+async def _tell(context: Context, chat_id: int, text: str) -> None:
+    """A message to the partner; if they blocked the bot, that is not the sender's problem."""
+    try:
+        await say(context, chat_id, text)
+    except Forbidden:
+        log.info("partner %s has blocked the bot; message not delivered", chat_id)

@@ -1,0 +1,208 @@
+"""Every word the bot says, in one place (HTML parse mode; names are escaped here)."""
+
+from __future__ import annotations
+
+from html import escape
+
+# --- onboarding -------------------------------------------------------------------------
+
+
+def welcome(first_name: str) -> str:
+    return (
+        f"Hi {escape(first_name)} 👋 I'm Couplet.\n\n"
+        "Once a day, at a time you pick, I'll send you and your partner the same small "
+        "nudge: a question, a tiny gesture, an idea for the two of you. It takes a minute.\n\n"
+        "Three quick things to set up, and the first is your time zone."
+    )
+
+
+def welcome_back(first_name: str) -> str:
+    return f"Welcome back, {escape(first_name)} 🙂 Let's pick up where we left off."
+
+
+ASK_TIMEZONE = (
+    "Where are you? Type your city (like <i>Berlin</i> or <i>Buenos Aires</i>) or a time "
+    "zone name (<i>Europe/Berlin</i>), or tap the button to share your location."
+)
+SHARE_LOCATION_BUTTON = "📍 Share my location"
+
+
+def timezone_unknown(text: str) -> str:
+    return (
+        f"I couldn't find “{escape(text[:60])}”. Try the nearest big city, a zone name like "
+        "<i>America/New_York</i>, or share your location."
+    )
+
+
+LOCATION_NO_ZONE = "I couldn't tell the time zone of that spot. Could you type your city instead?"
+
+
+def timezone_set(place: str, zone: str, local_now: str) -> str:
+    return f"Got it: {escape(place)} ({escape(zone)}), where it's {local_now} right now."
+
+
+ASK_TIME = (
+    "When would you like your daily nudge? Tap a time or type one, like <i>7:30</i> or <i>8pm</i>."
+)
+
+
+def time_unknown(text: str) -> str:
+    return (
+        f"“{escape(text[:40])}” doesn't look like a time to me. Something like <i>7:30</i>, "
+        "<i>07:30</i>, <i>7:30am</i> or <i>19:05</i> works."
+    )
+
+
+def time_set(value: str, zone: str) -> str:
+    return f"Lovely. Your nudge will come at {value} ({escape(zone)}) each day. ☀️"
+
+
+OFFER_INVITE = (
+    "Last step: invite your partner. Tap below and I'll make a link just for them. "
+    "If they already sent you a code, use /join with it."
+)
+INVITE_BUTTON = "💌 Invite my partner"
+ALL_SET_PAIRED = "You're all set. Your first nudge comes at your next nudge time. 💛"
+
+# --- /time and /timezone ----------------------------------------------------------------
+
+
+def time_usage(current: str | None) -> str:
+    now = f"Right now it's {current}. " if current else ""
+    return f"{now}Pick a new time, or type it like <code>/time 7:30</code>."
+
+
+def timezone_usage(current: str | None) -> str:
+    now = f"Right now I use {escape(current)}. " if current else ""
+    return (
+        f"{now}Type <code>/timezone Berlin</code> (or any city or zone name), or share "
+        "your location."
+    )
+
+
+# --- pairing ----------------------------------------------------------------------------
+
+
+def invite_made(link: str, code: str, hours: int) -> str:
+    return (
+        "Here's your invite 💌 Send this link to your partner:\n"
+        f"{escape(link)}\n\n"
+        f"Or they can send me <code>/join {escape(code)}</code>.\n"
+        f"It works once and for {hours} hours. Making a new one cancels this one."
+    )
+
+
+INVITE_SHARE_BUTTON = "Send it to my partner"
+INVITE_SHARE_TEXT = "Join me on Couplet: one small thing for us, every day 💛"
+
+
+def paired_with(partner_name: str) -> str:
+    return (
+        f"You and {escape(partner_name)} are paired 💞 Your nudges start at your next "
+        "nudge time. I'll send you both the same one each day."
+    )
+
+
+def already_paired(partner_name: str) -> str:
+    return f"You're already paired with {escape(partner_name)} 💛 If that's changed, /unpair first."
+
+
+JOIN_USAGE = "Send the code your partner gave you, like <code>/join AbC123…</code>."
+JOIN_MALFORMED = (
+    "That doesn't look like an invite code. It's 24 letters, digits, - and _; copying the "
+    "link or code again usually helps."
+)
+JOIN_UNKNOWN = "I don't know that code. Could you ask your partner to check it, or send a new one?"
+JOIN_OWN_CODE = "That's your own invite 🙂 Send it to your partner so they can join you."
+JOIN_EXPIRED = "That invite has expired (they last 48 hours). Ask your partner for a fresh one."
+JOIN_USED = (
+    "That invite is no longer valid: it was used or replaced. Ask your partner for a new one."
+)
+
+
+def join_inviter_paired(inviter_name: str) -> str:
+    return f"{escape(inviter_name)} is already paired with someone, so this invite can't be used."
+
+
+JOIN_RATE_LIMITED = (
+    "That's a few codes that didn't work. Let's take a breather: try again in an hour, "
+    "or ask your partner to send a fresh invite."
+)
+
+UNPAIR_NOT_PAIRED = "You're not paired right now. /invite makes a link for your partner."
+
+
+def unpair_confirm(partner_name: str) -> str:
+    return (
+        f"End your pairing with {escape(partner_name)}? Nudges stop for both of you. "
+        "Your answers are kept, and you can pair again any time."
+    )
+
+
+UNPAIR_YES = "Yes, unpair"
+UNPAIR_NO = "Keep us paired"
+UNPAIR_KEPT = "Okay, nothing changed. 💛"
+
+
+def unpaired(partner_name: str) -> str:
+    return f"Done. You and {escape(partner_name)} are no longer paired. Take care of yourself. 🌿"
+
+
+def partner_unpaired(partner_name: str) -> str:
+    return (
+        f"{escape(partner_name)} ended your pairing on Couplet, so the daily nudges stop "
+        "here. Your answers are still yours. Take good care. 🌿"
+    )
+
+
+# --- help, settings, the rest -----------------------------------------------------------
+
+HELP = (
+    "<b>Couplet</b> sends you and your partner one small nudge a day, at your own morning "
+    "time: a question, a note of thanks, a tiny gesture or an idea for the two of you. "
+    "You each reply, and you see what the other shared.\n\n"
+    "/invite: invite your partner\n"
+    "/join <i>code</i>: join your partner\n"
+    "/time: your daily nudge time\n"
+    "/timezone: your time zone\n"
+    "/settings: see how things are set\n"
+    "/unpair: end the pairing\n"
+    "/help: this message\n\n"
+    "When things feel heavy between you, a couples counsellor can help in ways a bot "
+    "can't. 💛"
+)
+
+
+def settings_view(*, time_text: str | None, zone: str | None, partner_name: str | None) -> str:
+    partner = escape(partner_name) if partner_name else "not paired yet (/invite)"
+    return (
+        "<b>Your settings</b>\n"
+        f"⏰ Nudge time: {time_text or 'not set (/time)'}\n"
+        f"🌍 Time zone: {escape(zone) if zone else 'not set (/timezone)'}\n"
+        f"💞 Partner: {partner}"
+    )
+
+
+GROUP_ONLY_PRIVATE = (
+    "Hi! I only work in private chats, so whatever you share stays between you and your "
+    "partner. Tap my name and start a chat with me there. 💛"
+)
+NOT_STARTED = "Let's get you set up first: send /start. 🙂"
+SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a moment. 🙏"
+BUTTON_EXPIRED = "That button has expired. Nothing changed."
+NOTHING_TO_ANSWER = (
+    "There's no nudge to reply to just now. The next one comes at your nudge time 🙂 "
+    "/help shows what I can do."
+)
+NOT_UNDERSTOOD = "I'm not sure what to do with that 🙂 /help shows what I can do."
+
+COMMAND_MENU: list[tuple[str, str]] = [
+    ("start", "Set up, or see where you are"),
+    ("invite", "Invite your partner"),
+    ("join", "Join your partner with their code"),
+    ("time", "Your daily nudge time"),
+    ("timezone", "Your time zone"),
+    ("settings", "Your settings"),
+    ("unpair", "End the pairing"),
+    ("help", "What I do"),
+]

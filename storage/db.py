@@ -1,0 +1,84 @@
+"""The engine and sessions, from a `DATABASE_URL`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///couplet.sqlite3"
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "postgresql+psycopg": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+}
+
+
+class DatabaseUrlError(ValueError):
+    """The URL is not one Couplet can use; the message says why, without the password."""
+
+
+def async_database_url(raw: str) -> URL:
+    """`raw` as a URL with the async driver Couplet uses (aiosqlite or asyncpg)."""
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError as error:
+        raise DatabaseUrlError("it is not a database URL") from error
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    if driver is None:
+        raise DatabaseUrlError(
+            f"'{url.drivername}' is not supported; use sqlite:///file.sqlite3 or postgresql://…"
+        )
+    if driver.startswith("sqlite") and not url.database:
+        raise DatabaseUrlError("a SQLite URL needs a file name, like sqlite:///couplet.sqlite3")
+    if driver.startswith("postgresql") and not url.database:
+        raise DatabaseUrlError("a PostgreSQL URL needs a database name")
+    return url.set(drivername=driver)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Database:
+    """One engine and its session factory; `transaction()` is the unit of work."""
+
+    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+        self.url = async_database_url(
+            str(url) if isinstance(url, str) else url.render_as_string(hide_password=False)
+        )
+        self.is_sqlite = self.url.drivername.startswith("sqlite")
+        options: dict[str, Any] = {"echo": echo}
+        if not self.is_sqlite:
+            options |= {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

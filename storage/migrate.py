@@ -1,0 +1,26 @@
+"""Applying the Alembic migrations, automatically at start or via `python -m bot migrate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+from storage.db import Database
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def _config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def upgrade_to_head(database: Database) -> None:
+    """Bring the schema to the newest revision (a no-op when it already is)."""
+    async with database.engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.upgrade(_config(sync), "head"))

@@ -1,0 +1,100 @@
+"""The tables. Every instant is an aware UTC datetime; every zone an IANA name."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, Enum, ForeignKey, Index, String
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class OnboardingStep(StrEnum):
+    """Which onboarding question the user is answering; `done` when there is none."""
+
+    TIMEZONE = "timezone"
+    TIME = "time"
+    DONE = "done"
+
+
+class User(SQLModel, table=True):
+    """A person talking to the bot. The id is their Telegram user id (= private chat id)."""
+
+    __tablename__ = "users"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    first_name: str = Field(max_length=128)
+    timezone: str | None = Field(default=None, max_length=64)
+    nudge_time: time | None = None
+    onboarding_step: OnboardingStep = Field(
+        default=OnboardingStep.TIMEZONE,
+        sa_column=Column(
+            Enum(
+                OnboardingStep,
+                native_enum=False,
+                length=16,
+                values_callable=lambda members: [member.value for member in members],
+            ),
+            nullable=False,
+        ),
+    )
+    pair_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("pairs.id", ondelete="SET NULL"), nullable=True, index=True),
+    )
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Pair(SQLModel, table=True):
+    """Two partners, from pairing until one of them unpairs.
+
+    `user_a_id` invited, `user_b_id` joined; an ended pair keeps its members for history
+    (plain ids, no foreign key: `users.pair_id` points the other way, and erasing a user
+    clears their id here). A user's current pair is `User.pair_id`, so nobody is ever in two
+    active pairs.
+    """
+
+    __tablename__ = "pairs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_a_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, index=True)
+    )
+    user_b_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, nullable=True, index=True)
+    )
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class Invite(SQLModel, table=True):
+    """A single-use invite. Only the SHA-256 of the code is stored."""
+
+    __tablename__ = "invites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    inviter_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    code_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class WrongCode(SQLModel, table=True):
+    """One wrong invite code tried by a user; counted to rate-limit guessing."""
+
+    __tablename__ = "wrong_codes"
+    __table_args__ = (Index("ix_wrong_codes_user_at", "user_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

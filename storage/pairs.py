@@ -1,0 +1,49 @@
+"""Queries about pairs: forming one, ending one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Pair, User
+
+
+async def form(*, session: AsyncSession, inviter: User, joiner: User, now: datetime) -> Pair:
+    """Pairs two unpaired users.
+
+    Raises `PairingRace` when either got paired meanwhile (another instance, same moment):
+    the guarded UPDATE notices, and the caller's transaction rolls back.
+    """
+    pair = Pair(user_a_id=inviter.id, user_b_id=joiner.id, created_at=now)
+    session.add(pair)
+    await session.flush()
+    result = await session.exec(
+        update(User)
+        .where(col(User.id).in_([inviter.id, joiner.id]), col(User.pair_id).is_(None))
+        .values(pair_id=pair.id)
+    )
+    if result.rowcount != 2:
+        raise PairingRace
+    await session.refresh(inviter)
+    await session.refresh(joiner)
+    return pair
+
+
+class PairingRace(Exception):
+    """One of the two was paired by another request at the same moment; roll back."""
+
+
+async def end(*, session: AsyncSession, pair_id: int, now: datetime) -> list[User]:
+    """Ends the pair; returns its members (now unpaired). Nobody's data is deleted."""
+    pair = await session.get(Pair, pair_id)
+    if pair is None or pair.ended_at is not None:
+        return []
+    pair.ended_at = now
+    members = list(await session.exec(select(User).where(User.pair_id == pair_id)))
+    for member in members:
+        member.pair_id = None
+    await session.flush()
+    return members

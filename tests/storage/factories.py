@@ -1,0 +1,37 @@
+"""Builders for stored data, so tests say what matters and nothing else."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import pairs, users
+from storage.models import OnboardingStep, Pair, User
+
+T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+
+async def a_user(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    name: str = "Alex",
+    zone: str = "Europe/Berlin",
+    nudge_time: time = time(8, 0),
+) -> User:
+    user, _ = await users.find_or_create(session=session, user_id=user_id, first_name=name, now=T0)
+    user.timezone = zone
+    user.nudge_time = nudge_time
+    user.onboarding_step = OnboardingStep.DONE
+    await session.flush()
+    return user
+
+
+async def a_couple(
+    session: AsyncSession, a_id: int = 1, b_id: int = 2
+) -> tuple[User, User, Pair]:
+    a = await a_user(session, a_id, name="Alex")
+    b = await a_user(session, b_id, name="Sam")
+    pair = await pairs.form(session=session, inviter=a, joiner=b, now=T0)
+    return a, b, pair
