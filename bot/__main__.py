@@ -5,16 +5,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+from pathlib import Path
 
+from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import run
 from bot.config import ConfigError, Settings, configure_logging
+from bot.context import file_clock, system_clock
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 
 log = logging.getLogger("bot")
+
+
+async def _check_token(settings: Settings) -> None:
+    """One getMe before anything else, so a wrong token is one clear line, not a traceback."""
+    bot = Bot(
+        settings.token,
+        base_url=settings.api_base_url or "https://api.telegram.org/bot",
+    )
+    async with bot:
+        await bot.get_me()
 
 
 async def _migrate(settings: Settings) -> None:
@@ -40,7 +54,15 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_migrate(settings))
             log.info("database is up to date")
         else:
-            run(settings)
+            if settings.webhook_url is not None:
+                print(
+                    "couplet: webhook mode is not available yet; unset WEBHOOK_URL to poll.",
+                    file=sys.stderr,
+                )
+                return 2
+            asyncio.run(_check_token(settings))
+            test_clock = os.environ.get("COUPLET_TEST_CLOCK_FILE")
+            run(settings, clock=file_clock(Path(test_clock)) if test_clock else system_clock)
     except InvalidToken:
         print(
             "couplet: Telegram rejected TELEGRAM_BOT_TOKEN; copy it again from @BotFather.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     AIORateLimiter,
@@ -46,7 +46,12 @@ def build_application(
         Application.builder()
         .token(settings.token)
         .context_types(CONTEXT_TYPES)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, disable_web_page_preview=True))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .rate_limiter(AIORateLimiter(max_retries=0))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -126,7 +131,7 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
     await services.database.dispose()
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, *, clock: Clock = system_clock) -> None:
     """Polls Telegram until stopped (SIGINT/SIGTERM)."""
-    application = build_application(settings)
+    application = build_application(settings, clock=clock)
     application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -34,8 +34,21 @@ def test_times_people_type_are_understood(text: str, expected: time) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "24:00", "7:60", "13pm", "0am", "7:3", "7:300", "-1:00", "7:30xm", "tomorrow",
-     "7:30:00", "1e3"],
+    [
+        "",
+        "abc",
+        "24:00",
+        "7:60",
+        "13pm",
+        "0am",
+        "7:3",
+        "7:300",
+        "-1:00",
+        "7:30xm",
+        "tomorrow",
+        "7:30:00",
+        "1e3",
+    ],
 )
 def test_anything_else_is_not_a_time(text: str) -> None:
     assert parse_time_of_day(text) is None

@@ -28,9 +28,7 @@ async def a_user(
     return user
 
 
-async def a_couple(
-    session: AsyncSession, a_id: int = 1, b_id: int = 2
-) -> tuple[User, User, Pair]:
+async def a_couple(session: AsyncSession, a_id: int = 1, b_id: int = 2) -> tuple[User, User, Pair]:
     a = await a_user(session, a_id, name="Alex")
     b = await a_user(session, b_id, name="Sam")
     pair = await pairs.form(session=session, inviter=a, joiner=b, now=T0)

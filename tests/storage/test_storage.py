@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from datetime import time as time_of_day
 
 import pytest
@@ -27,7 +27,7 @@ async def test_a_new_user_starts_onboarding_and_instants_come_back_aware_utc(
     database: Database,
 ) -> None:
     async with database.transaction() as session:
-        user, created = await users.find_or_create(
+        _user, created = await users.find_or_create(
             session=session, user_id=10**12, first_name="Noor", now=T0
         )
     assert created
@@ -66,7 +66,7 @@ async def test_partners_find_each_other_and_unpairing_keeps_both_users(
     database: Database,
 ) -> None:
     async with database.transaction() as session:
-        a, b, pair = await a_couple(session)
+        a, _b, pair = await a_couple(session)
     async with database.transaction() as session:
         a = await users.find(session=session, user_id=1)
         assert a is not None
@@ -167,4 +167,3 @@ def test_database_urls_get_the_async_driver(raw: str, driver: str) -> None:
 def test_unusable_database_urls_are_refused_with_a_reason(raw: str) -> None:
     with pytest.raises(DatabaseUrlError):
         async_database_url(raw)
-

@@ -1,0 +1,99 @@
+"""End-to-end fixtures: the fake Bot API on 127.0.0.1 and `python -m bot` against it."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import TOKEN, BotProcess
+from tests.fakebot import FakeBotApiServer, FakeTelegram, FakeUser
+
+
+class TestClock:
+    """Writes the instant the bot process reads as 'now' (COUPLET_TEST_CLOCK_FILE)."""
+
+    __test__ = False
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def set(self, instant: datetime) -> None:
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(instant.isoformat(), encoding="utf-8")
+        temporary.replace(self.path)
+
+
+@pytest.fixture
+def fake() -> FakeTelegram:
+    return FakeTelegram(TOKEN)
+
+
+@pytest.fixture
+def api(fake: FakeTelegram) -> Iterator[FakeBotApiServer]:
+    with FakeBotApiServer(fake) as server:
+        yield server
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "couplet.sqlite3"
+
+
+@pytest.fixture
+def test_clock(tmp_path: Path) -> TestClock:
+    return TestClock(tmp_path / "clock")
+
+
+@pytest.fixture
+def bot(
+    fake: FakeTelegram,
+    api: FakeBotApiServer,
+    db_path: Path,
+    test_clock: TestClock,
+    tmp_path: Path,
+) -> Iterator[BotProcess]:
+    """The real bot, polling the fake API, on a SQLite file; up when the fixture returns."""
+    process = BotProcess(
+        env={
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "COUPLET_TEST_CLOCK_FILE": str(test_clock.path),
+            "LOG_LEVEL": "DEBUG",
+        },
+        workdir=tmp_path,
+    )
+    process.start()
+    wait_until_up(fake, process)
+    yield process
+    process.stop()
+    assert TOKEN not in process.log(), "the bot token appeared in the log"
+    assert TOKEN.split(":")[1] not in process.log()
+
+
+def wait_until_up(fake: FakeTelegram, process: BotProcess, *, commands_set: int = 1) -> None:
+    """Waits until the bot (its `commands_set`-th start) polls; fails at once if it died."""
+
+    def up() -> bool:
+        if not process.running:
+            raise AssertionError(f"the bot exited; its log:\n{process.log()[-3000:]}")
+        # deleteWebhook is the last call before polling starts.
+        return len(fake.calls_for("deleteWebhook")) >= commands_set
+
+    fake.wait_for(up, timeout=30, what="the bot to start")
+
+
+def rows(db_path: Path, query: str, *params: object) -> list[tuple[object, ...]]:
+    """Reads the bot's SQLite file directly, to check what is (not) stored."""
+    with sqlite3.connect(db_path) as connection:
+        return connection.execute(query, params).fetchall()
+
+
+ALEX = FakeUser(101, "Alex", username="alex")
+SAM = FakeUser(202, "Sam")
+KIM = FakeUser(303, "Kim")
+ROBIN = FakeUser(404, "Robin")

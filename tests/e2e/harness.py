@@ -1,0 +1,78 @@
+"""Runs the real bot (`python -m bot`) as a subprocess against the fake Bot API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "123456789:AAE2e-TestTokenThatMustNeverBeLogged_x"
+
+
+class BotProcess:
+    """One `python -m bot` process; its stderr goes to a log file the test can read."""
+
+    def __init__(self, *, env: Mapping[str, str], workdir: Path) -> None:
+        self.env = dict(env)
+        self.workdir = workdir
+        self.log_path = workdir / "bot.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, *args: str) -> None:
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("TELEGRAM_", "DATABASE_", "WEBHOOK_", "COUPLET_"))
+        }
+        environment |= {"PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"} | self.env
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot", *args],
+            cwd=self.workdir,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+    def run_to_end(self, *args: str, timeout: float = 30) -> int:
+        self.start(*args)
+        assert self.process is not None
+        return self.process.wait(timeout=timeout)
+
+    def stop(self, *, timeout: float = 15) -> int:
+        """SIGTERM, as a process manager would; returns the exit code."""
+        if self.process is None:
+            return 0
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        code = self.process.returncode
+        self.process = None
+        return code
+
+    def kill(self) -> None:
+        """SIGKILL: the crash nobody gets to clean up after."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
