@@ -13,8 +13,8 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import run
+from bot.clock import file_clock, system_clock
 from bot.config import ConfigError, Settings, configure_logging
-from bot.context import file_clock, system_clock
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 

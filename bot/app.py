@@ -7,7 +7,6 @@ import logging
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -19,9 +18,13 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import errors, help, onboarding, pairing, texts
+from bot import errors, help, onboarding, pairing, texts, today
+from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.context import CONTEXT_TYPES, BotData, Clock, Services, system_clock
+from bot.context import CONTEXT_TYPES, BotData, Context, Services, services
+from bot.dispatch import Dispatcher
+from bot.pacing import PacedRateLimiter
+from storage import deliveries
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 
@@ -52,10 +55,11 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=0))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
+    if settings.max_messages_per_second > 0:
+        builder = builder.rate_limiter(PacedRateLimiter(settings.max_messages_per_second))
     if settings.api_base_url is not None:
         builder = builder.base_url(settings.api_base_url)
         if settings.api_file_url is not None:
@@ -63,8 +67,13 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
+    dispatcher = Dispatcher(
+        database=database, bot=application.bot, clock=clock, catch_up=settings.catch_up
+    )
     bot_data: BotData = application.bot_data
-    bot_data.services = Services(settings=settings, database=database, clock=clock)
+    bot_data.services = Services(
+        settings=settings, database=database, clock=clock, dispatcher=dispatcher
+    )
 
     # Outside private chats: one polite line, nothing else runs, nothing is stored.
     application.add_handler(
@@ -88,6 +97,7 @@ def build_application(
     application.add_handler(CommandHandler("join", pairing.join, PRIVATE))
     application.add_handler(CommandHandler("unpair", pairing.unpair, PRIVATE))
     application.add_handler(CommandHandler("settings", help.settings_command, PRIVATE))
+    application.add_handler(CommandHandler("today", today.today, PRIVATE))
     application.add_handler(CommandHandler("help", help.help_command, PRIVATE))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, help.unknown_command))
 
@@ -112,13 +122,35 @@ def build_application(
     )
 
     application.add_error_handler(errors.on_error)
+
+    # The daily nudges: one repeating tick claims whatever is due (see bot/dispatch.py).
+    job_queue = application.job_queue
+    assert job_queue is not None
+    job_queue.run_repeating(
+        _dispatch_tick,
+        interval=settings.dispatch_interval,
+        first=0.1,
+        name="dispatch",
+        job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
+    )
     return application
+
+
+async def _dispatch_tick(context: Context) -> None:
+    await services(context).dispatcher.run()
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     """Migrates the database, learns the bot's username, sets the command menu."""
     services: Services = application.bot_data.services
     await upgrade_to_head(services.database)
+    if services.database.is_sqlite:
+        async with services.database.transaction() as session:
+            released = await deliveries.release_claims_of_dead_processes(
+                session=session, now=services.clock()
+            )
+        if released:
+            log.info("%d nudges claimed by a stopped process will be sent now", released)
     services.bot_username = application.bot.username
     await application.bot.set_my_commands(
         [BotCommand(name, description) for name, description in texts.COMMAND_MENU]

@@ -28,13 +28,17 @@ def sender_id(update: Update) -> int:
 
 
 async def enter(*, session: AsyncSession, update: Update, now: datetime) -> User:
-    """The sender's user row, created on first contact."""
+    """The sender's user row, created on first contact.
+
+    Someone who had blocked the bot and writes again is back: nudges resume for the pair.
+    """
     tg_user = update.effective_user
     if tg_user is None:
         raise ValueError("update without a user")
     user, _created = await users.find_or_create(
         session=session, user_id=tg_user.id, first_name=tg_user.first_name, now=now
     )
+    await users.welcome_back_if_blocked(session=session, user=user, now=now)
     return user
 
 

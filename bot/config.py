@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -36,6 +36,9 @@ class Settings:
     default_timezone: str
     default_nudge_time: time
     log_level: str
+    dispatch_interval: float = 5.0
+    catch_up: timedelta = timedelta(hours=3)
+    max_messages_per_second: float = 28.0
 
     @property
     def api_file_url(self) -> str | None:
@@ -110,6 +113,18 @@ class Settings:
         if log_level not in _LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(_LEVELS)}.")
 
+        dispatch_interval = _number(
+            get("DISPATCH_INTERVAL_SECONDS") or "5", "DISPATCH_INTERVAL_SECONDS"
+        )
+        if not 0.05 <= dispatch_interval <= 300:
+            raise ConfigError("DISPATCH_INTERVAL_SECONDS must be between 0.05 and 300.")
+        catch_up_hours = _number(get("CATCH_UP_HOURS") or "3", "CATCH_UP_HOURS")
+        if not 0 <= catch_up_hours <= 23:
+            raise ConfigError("CATCH_UP_HOURS must be between 0 and 23.")
+        max_rate = _number(get("MAX_MESSAGES_PER_SECOND") or "28", "MAX_MESSAGES_PER_SECOND")
+        if not 0 <= max_rate <= 1000:
+            raise ConfigError("MAX_MESSAGES_PER_SECOND must be between 0 (no limit) and 1000.")
+
         api_base_url = get("TELEGRAM_API_BASE_URL")
         if api_base_url is not None and not api_base_url.startswith(("http://", "https://")):
             raise ConfigError(
@@ -126,7 +141,17 @@ class Settings:
             default_timezone=default_timezone,
             default_nudge_time=default_time,
             log_level=log_level,
+            dispatch_interval=dispatch_interval,
+            catch_up=timedelta(hours=catch_up_hours),
+            max_messages_per_second=max_rate,
         )
+
+
+def _number(text: str, name: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {text!r}.") from None
 
 
 class RedactingFormatter(logging.Formatter):

@@ -12,6 +12,7 @@ from telegram import (
 )
 
 from bot import texts
+from nudges.library import Kind
 
 SUGGESTED_TIMES = ("07:00", "08:00", "09:00")
 
@@ -48,3 +49,25 @@ def confirm_unpair(pair_id: int) -> InlineKeyboardMarkup:
             [InlineKeyboardButton(texts.UNPAIR_NO, callback_data="unpair:no")],
         ]
     )
+
+
+def for_nudge(kind: Kind, delivery_id: int) -> InlineKeyboardMarkup | None:
+    """The buttons a nudge's kind needs (questions and notes are answered by replying)."""
+    if kind == Kind.ACTION:
+        return InlineKeyboardMarkup(
+            [[InlineKeyboardButton(texts.DONE_BUTTON, callback_data=f"done:{delivery_id}")]]
+        )
+    if kind == Kind.PLAN:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        texts.PLAN_IN_BUTTON, callback_data=f"plan:in:{delivery_id}"
+                    ),
+                    InlineKeyboardButton(
+                        texts.PLAN_OUT_BUTTON, callback_data=f"plan:out:{delivery_id}"
+                    ),
+                ]
+            ]
+        )
+    return None

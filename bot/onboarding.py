@@ -22,14 +22,14 @@ async def start(update: Update, context: Context) -> None:
     tg_user = update.effective_user
     if tg_user is None:
         return
+    now = services(context).clock()
     async with services(context).database.transaction() as session:
         user, is_new = await users.find_or_create(
-            session=session,
-            user_id=tg_user.id,
-            first_name=tg_user.first_name,
-            now=services(context).clock(),
+            session=session, user_id=tg_user.id, first_name=tg_user.first_name, now=now
         )
+        await users.welcome_back_if_blocked(session=session, user=user, now=now)
         partner = await users.partner_of(session=session, user=user)
+
     chat_id = user.id
     if user.onboarding_step == OnboardingStep.DONE:
         if partner is not None:
@@ -66,11 +66,11 @@ async def on_text(update: Update, context: Context) -> None:
             if step == OnboardingStep.TIMEZONE:
                 match = resolve_zone(message.text)
                 if match is not None:
-                    users.set_timezone(user, match.zone)
+                    await users.set_timezone(session=session, user=user, zone=match.zone, now=now)
             elif step == OnboardingStep.TIME:
                 chosen = parse_time_of_day(message.text)
                 if chosen is not None:
-                    users.set_nudge_time(user, chosen)
+                    await users.set_nudge_time(session=session, user=user, value=chosen, now=now)
     if step is None:
         await say(context, user.id, texts.welcome(user.first_name))
         await ask_next_step(context, user)
@@ -105,8 +105,9 @@ async def timezone_command(update: Update, context: Context) -> None:
     """/timezone <zone or city>; without one, says how and offers the location button."""
     text = " ".join(context.args or [])
     if not text:
+        now = services(context).clock()
         async with services(context).database.transaction() as session:
-            user = await enter(session=session, update=update, now=services(context).clock())
+            user = await enter(session=session, update=update, now=now)
         await say(context, user.id, texts.timezone_usage(user.timezone), keyboards.share_location())
         return
     match = resolve_zone(text)
@@ -117,9 +118,10 @@ async def timezone_command(update: Update, context: Context) -> None:
 
 
 async def _change_timezone(update: Update, context: Context, match: ZoneMatch) -> None:
+    now = services(context).clock()
     async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=services(context).clock())
-        users.set_timezone(user, match.zone)
+        user = await enter(session=session, update=update, now=now)
+        await users.set_timezone(session=session, user=user, zone=match.zone, now=now)
     await _timezone_confirmed(context, user, match)
 
 
@@ -143,11 +145,12 @@ async def time_command(update: Update, context: Context) -> None:
     if text and chosen is None:
         await say(context, sender_id(update), texts.time_unknown(text))
         return
+    now = services(context).clock()
     async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=services(context).clock())
+        user = await enter(session=session, update=update, now=now)
         was_onboarding = user.onboarding_step != OnboardingStep.DONE
         if chosen is not None:
-            users.set_nudge_time(user, chosen)
+            await users.set_nudge_time(session=session, user=user, value=chosen, now=now)
     if chosen is None:
         current = format_time_of_day(user.nudge_time) if user.nudge_time else None
         await say(context, user.id, texts.time_usage(current), keyboards.nudge_times())
@@ -164,10 +167,11 @@ async def time_button(update: Update, context: Context) -> None:
     if chosen is None:
         await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
         return
+    now = services(context).clock()
     async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=services(context).clock())
+        user = await enter(session=session, update=update, now=now)
         was_onboarding = user.onboarding_step != OnboardingStep.DONE
-        users.set_nudge_time(user, chosen)
+        await users.set_nudge_time(session=session, user=user, value=chosen, now=now)
     await query.answer()
     await query.edit_message_reply_markup(reply_markup=None)
     await _time_confirmed(context, user, was_onboarding=was_onboarding)

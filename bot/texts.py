@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+from nudges.library import Category, Kind, Nudge
+
 # --- onboarding -------------------------------------------------------------------------
 
 
@@ -165,6 +167,7 @@ HELP = (
     "/join <i>code</i>: join your partner\n"
     "/time: your daily nudge time\n"
     "/timezone: your time zone\n"
+    "/today: today's nudge again, or when the next one comes\n"
     "/settings: see how things are set\n"
     "/unpair: end the pairing\n"
     "/help: this message\n\n"
@@ -202,7 +205,62 @@ COMMAND_MENU: list[tuple[str, str]] = [
     ("join", "Join your partner with their code"),
     ("time", "Your daily nudge time"),
     ("timezone", "Your time zone"),
+    ("today", "Today's nudge again"),
     ("settings", "Your settings"),
     ("unpair", "End the pairing"),
     ("help", "What I do"),
 ]
+
+# --- the daily nudge --------------------------------------------------------------------
+
+CATEGORY_TITLES: dict[Category, str] = {
+    Category.APPRECIATION: "💐 Appreciation",
+    Category.CLOSENESS: "🤗 Closeness",
+    Category.TOGETHER: "🧺 Together",
+    Category.FEELINGS: "💭 Feelings",
+    Category.CURIOSITY: "🔭 Curiosity",
+    Category.DREAMS: "🌱 Dreams",
+    Category.MEMORIES: "📷 Memories",
+    Category.CARE: "🫶 Care",
+}
+
+
+def _kind_hint(kind: Kind, partner_name: str) -> str:
+    partner = escape(partner_name)
+    return {
+        Kind.QUESTION: f"Reply here. You'll see {partner}'s answer once you've both answered.",
+        Kind.APPRECIATION: f"Reply with your note and I'll pass it straight to {partner}. 💌",
+        Kind.ACTION: "Tap Done when you've done it, or tell me how it went.",
+        Kind.PLAN: "Up for it? If you're both in, it's a plan.",
+    }[kind]
+
+
+def nudge_message(nudge: Nudge, partner_name: str) -> str:
+    """The daily nudge: its category, the nudge itself, and how to answer it."""
+    return (
+        f"<b>{CATEGORY_TITLES[nudge.category]}</b>\n\n"
+        f"{escape(nudge.text)}\n\n"
+        f"<i>{_kind_hint(nudge.kind, partner_name)}</i>"
+    )
+
+
+DONE_BUTTON = "Done ✅"
+PLAN_IN_BUTTON = "I'm in 🙌"
+PLAN_OUT_BUTTON = "Not this time"
+
+
+def partner_blocked(partner_name: str) -> str:
+    return (
+        f"I can't reach {escape(partner_name)} on Telegram right now, so I've paused your "
+        "daily nudges. They'll pick up again by themselves once "
+        f"{escape(partner_name)} says hi to me. 🌿"
+    )
+
+
+def next_nudge_at(local_time: str, zone: str, when: str) -> str:
+    return f"Your next nudge comes {when} at {local_time} ({escape(zone)}). ☀️"
+
+
+TODAY_NOT_PAIRED = "Nudges start once you're paired: /invite makes a link for your partner."
+TODAY_NOT_SET_UP = "Let's finish setting up first: send /start."
+TODAY_PAUSED = "Nudges are paused for now."

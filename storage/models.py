@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Enum, ForeignKey, Index, String
+from sqlalchemy import BigInteger, Column, Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -45,6 +45,11 @@ class User(SQLModel, table=True):
         sa_column=Column(ForeignKey("pairs.id", ondelete="SET NULL"), nullable=True, index=True),
     )
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    next_due_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True, index=True)
+    )
+    last_nudge_date: date | None = None
+    blocked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
 class Pair(SQLModel, table=True):
@@ -67,6 +72,8 @@ class Pair(SQLModel, table=True):
     )
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    seed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    long_distance: bool = False
 
 
 class Invite(SQLModel, table=True):
@@ -98,3 +105,70 @@ class WrongCode(SQLModel, table=True):
         sa_column=Column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     )
     at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class PairDay(SQLModel, table=True):
+    """The nudge chosen for a pair on a local date: both partners get this one."""
+
+    __tablename__ = "pair_days"
+    __table_args__ = (UniqueConstraint("pair_id", "local_date", name="uq_pair_days_pair_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pair_id: int = Field(
+        sa_column=Column(ForeignKey("pairs.id", ondelete="CASCADE"), nullable=False)
+    )
+    local_date: date
+    nudge_id: str = Field(max_length=40)
+
+
+class DeliveryStatus(StrEnum):
+    """A delivery's life: claimed (will be sent) -> sending -> sent; or an ending elsewhere.
+
+    `sending` that never got an answer (a crash mid-request) is taken as sent: a nudge may
+    be lost in a crash, but it is never sent twice.
+    """
+
+    CLAIMED = "claimed"
+    SENDING = "sending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+class Delivery(SQLModel, table=True):
+    """One nudge for one user on one local date (at most one, by the unique constraint)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("user_id", "local_date", name="uq_deliveries_user_date"),
+        Index("ix_deliveries_status_lease", "status", "lease_until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    )
+    pair_id: int | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("pairs.id", ondelete="SET NULL"), nullable=True, index=True),
+    )
+    local_date: date
+    nudge_id: str = Field(max_length=40)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.CLAIMED,
+        sa_column=Column(
+            Enum(
+                DeliveryStatus,
+                native_enum=False,
+                length=16,
+                values_callable=lambda members: [member.value for member in members],
+            ),
+            nullable=False,
+        ),
+    )
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    attempts: int = 0
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

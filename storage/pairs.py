@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import update
@@ -9,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Pair, User
+from storage.schedules import reschedule_pair_of
 
 
 async def form(*, session: AsyncSession, inviter: User, joiner: User, now: datetime) -> Pair:
@@ -17,7 +19,12 @@ async def form(*, session: AsyncSession, inviter: User, joiner: User, now: datet
     Raises `PairingRace` when either got paired meanwhile (another instance, same moment):
     the guarded UPDATE notices, and the caller's transaction rolls back.
     """
-    pair = Pair(user_a_id=inviter.id, user_b_id=joiner.id, created_at=now)
+    pair = Pair(
+        user_a_id=inviter.id,
+        user_b_id=joiner.id,
+        created_at=now,
+        seed=secrets.randbits(62),
+    )
     session.add(pair)
     await session.flush()
     result = await session.exec(
@@ -29,6 +36,7 @@ async def form(*, session: AsyncSession, inviter: User, joiner: User, now: datet
         raise PairingRace
     await session.refresh(inviter)
     await session.refresh(joiner)
+    await reschedule_pair_of(session=session, user=inviter, now=now)
     return pair
 
 
@@ -45,5 +53,6 @@ async def end(*, session: AsyncSession, pair_id: int, now: datetime) -> list[Use
     members = list(await session.exec(select(User).where(User.pair_id == pair_id)))
     for member in members:
         member.pair_id = None
+        member.next_due_at = None
     await session.flush()
     return members

@@ -8,6 +8,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OnboardingStep, User
+from storage.schedules import reschedule_pair_of
 
 
 async def find(*, session: AsyncSession, user_id: int) -> User | None:
@@ -52,17 +53,32 @@ async def partner_of(*, session: AsyncSession, user: User) -> User | None:
     return result.first()
 
 
-def set_timezone(user: User, zone: str) -> None:
-    """Stores the zone; onboarding moves on to the time (or finishes if it is known)."""
+async def set_timezone(*, session: AsyncSession, user: User, zone: str, now: datetime) -> None:
+    """Stores the zone and re-plans the next nudge; onboarding moves on to the time."""
     user.timezone = zone
     if user.onboarding_step == OnboardingStep.TIMEZONE:
         user.onboarding_step = (
             OnboardingStep.TIME if user.nudge_time is None else OnboardingStep.DONE
         )
+    await reschedule_pair_of(session=session, user=user, now=now)
 
 
-def set_nudge_time(user: User, value: time) -> None:
-    """Stores the time; onboarding finishes if it was asking for it."""
+async def set_nudge_time(*, session: AsyncSession, user: User, value: time, now: datetime) -> None:
+    """Stores the time and re-plans the next nudge; onboarding finishes if it asked for it.
+
+    Moving the time later on a day whose nudge has not gone yet brings it today at the new
+    time; once today's has gone, nothing more comes today (SPEC, Scheduling).
+    """
     user.nudge_time = value
     if user.onboarding_step == OnboardingStep.TIME:
         user.onboarding_step = OnboardingStep.DONE
+    await reschedule_pair_of(session=session, user=user, now=now)
+
+
+async def welcome_back_if_blocked(*, session: AsyncSession, user: User, now: datetime) -> bool:
+    """A user who had blocked the bot wrote again: nudges resume for the pair."""
+    if user.blocked_at is None:
+        return False
+    user.blocked_at = None
+    await reschedule_pair_of(session=session, user=user, now=now)
+    return True

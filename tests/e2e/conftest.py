@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -48,31 +48,51 @@ def test_clock(tmp_path: Path) -> TestClock:
     return TestClock(tmp_path / "clock")
 
 
+StartBot = Callable[..., BotProcess]
+
+
 @pytest.fixture
-def bot(
+def start_bot(
     fake: FakeTelegram,
     api: FakeBotApiServer,
     db_path: Path,
     test_clock: TestClock,
     tmp_path: Path,
-) -> Iterator[BotProcess]:
-    """The real bot, polling the fake API, on a SQLite file; up when the fixture returns."""
-    process = BotProcess(
-        env={
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_BASE_URL": api.base_url,
-            "DATABASE_URL": f"sqlite:///{db_path}",
-            "COUPLET_TEST_CLOCK_FILE": str(test_clock.path),
-            "LOG_LEVEL": "DEBUG",
-        },
-        workdir=tmp_path,
-    )
-    process.start()
-    wait_until_up(fake, process)
-    yield process
-    process.stop()
-    assert TOKEN not in process.log(), "the bot token appeared in the log"
-    assert TOKEN.split(":")[1] not in process.log()
+) -> Iterator[StartBot]:
+    """Starts the real bot (polling the fake API, on a SQLite file) with extra settings;
+    returns once it polls. Checks at the end that the token never reached its log."""
+    started: list[BotProcess] = []
+
+    def start(**extra_env: str) -> BotProcess:
+        process = BotProcess(
+            env={
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE_URL": api.base_url,
+                "DATABASE_URL": f"sqlite:///{db_path}",
+                "COUPLET_TEST_CLOCK_FILE": str(test_clock.path),
+                "DISPATCH_INTERVAL_SECONDS": "0.2",
+                "LOG_LEVEL": "DEBUG",
+            }
+            | extra_env,
+            workdir=tmp_path,
+        )
+        process.start()
+        wait_until_up(fake, process, commands_set=len(fake.calls_for("deleteWebhook")) + 1)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+    log = (tmp_path / "bot.log").read_text(encoding="utf-8", errors="replace")
+    assert TOKEN not in log, "the bot token appeared in the log"
+    assert TOKEN.split(":")[1] not in log
+
+
+@pytest.fixture
+def bot(start_bot: StartBot) -> BotProcess:
+    """The real bot with default test settings, up and polling."""
+    return start_bot()
 
 
 def wait_until_up(fake: FakeTelegram, process: BotProcess, *, commands_set: int = 1) -> None:

@@ -28,8 +28,23 @@ async def a_user(
     return user
 
 
-async def a_couple(session: AsyncSession, a_id: int = 1, b_id: int = 2) -> tuple[User, User, Pair]:
-    a = await a_user(session, a_id, name="Alex")
-    b = await a_user(session, b_id, name="Sam")
-    pair = await pairs.form(session=session, inviter=a, joiner=b, now=T0)
+async def a_couple(
+    session: AsyncSession,
+    a_id: int = 1,
+    b_id: int = 2,
+    *,
+    a_zone: str = "Europe/Berlin",
+    b_zone: str = "Europe/Berlin",
+    a_time: time = time(8, 0),
+    b_time: time = time(8, 0),
+    long_distance: bool = False,
+    now: datetime = T0,
+) -> tuple[User, User, Pair]:
+    """Two set-up users, paired at `now` (so their first nudges are scheduled)."""
+    a = await a_user(session, a_id, name="Alex", zone=a_zone, nudge_time=a_time)
+    b = await a_user(session, b_id, name="Sam", zone=b_zone, nudge_time=b_time)
+    pair = await pairs.form(session=session, inviter=a, joiner=b, now=now)
+    pair.long_distance = long_distance
+    await session.flush()
     return a, b, pair
+

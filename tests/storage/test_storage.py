@@ -11,7 +11,7 @@ from sqlalchemy import text
 from nudges.invites import INVITE_LIFETIME
 from storage import invites, pairs, users
 from storage.db import Database, DatabaseUrlError, async_database_url
-from storage.migrate import upgrade_to_head
+from storage.migrate import head_revision, upgrade_to_head
 from storage.models import OnboardingStep, User
 from tests.storage.factories import T0, a_couple, a_user
 
@@ -20,7 +20,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(database: Databas
     await upgrade_to_head(database)  # a second run changes nothing
     async with database.transaction() as session:
         version = (await session.exec(text("SELECT version_num FROM alembic_version"))).one()
-    assert version[0] == "0001"
+    assert version[0] == head_revision() == "0002"
 
 
 async def test_a_new_user_starts_onboarding_and_instants_come_back_aware_utc(
@@ -51,9 +51,9 @@ async def test_a_naive_datetime_is_refused(database: Database) -> None:
 async def test_onboarding_moves_from_zone_to_time_to_done(database: Database) -> None:
     async with database.transaction() as session:
         user, _ = await users.find_or_create(session=session, user_id=7, first_name="A", now=T0)
-        users.set_timezone(user, "Asia/Kathmandu")
+        await users.set_timezone(session=session, user=user, zone="Asia/Kathmandu", now=T0)
         assert user.onboarding_step == OnboardingStep.TIME
-        users.set_nudge_time(user, time_of_day(7, 30))
+        await users.set_nudge_time(session=session, user=user, value=time_of_day(7, 30), now=T0)
     async with database.transaction() as session:
         stored = await users.find(session=session, user_id=7)
     assert stored is not None

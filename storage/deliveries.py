@@ -1,0 +1,402 @@
+"""Claiming due nudges and recording what happened to them.
+
+A wave goes: `claim_due` (one transaction: choose the day's nudge, insert one delivery per
+user and local date under a unique constraint, advance `next_due_at`), then for each small
+group `mark_sending` (committed before the requests leave), then `record_sent`, `release`
+or `record_blocked`. A crash can lose a nudge that was `sending`; it never sends one twice,
+since `sending` without an answer is taken as sent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Insert, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nudges.choice import PastDay, choose_nudge, eligible
+from nudges.library import Category, Nudge, load_library, nudges_by_id
+from nudges.schedule import is_too_late, local_date
+from storage.models import Delivery, DeliveryStatus, Pair, PairDay, User
+from storage.schedules import can_receive, next_due_for
+
+MAX_ATTEMPTS = 5
+RETRY_DELAY = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class DueNudge:
+    """Everything needed to send one claimed nudge."""
+
+    delivery_id: int
+    user_id: int
+    partner_name: str
+    nudge_id: str
+    local_date: date
+    attempts: int
+
+
+@dataclass(frozen=True)
+class _Planned:
+    user: User
+    partner: User
+    pair: Pair
+    day: date
+    due: datetime
+
+
+async def claim_due(
+    *,
+    session: AsyncSession,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    catch_up: timedelta,
+) -> list[DueNudge]:
+    """Claims up to `limit` due nudges for this process (see the module docstring).
+
+    Rows another instance holds are skipped (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+    A nudge that fell due more than `catch_up` ago is skipped to the next day.
+    """
+    claimed = await _reclaim_expired(
+        session=session, now=now, limit=limit, lease=lease, catch_up=catch_up
+    )
+    room = limit - len(claimed)
+    if room <= 0:
+        return claimed
+    due_users = list(
+        await session.exec(
+            select(User)
+            .where(col(User.next_due_at) <= now)
+            .order_by(col(User.next_due_at))
+            .limit(room)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not due_users:
+        return claimed
+    pair_ids = {user.pair_id for user in due_users if user.pair_id is not None}
+    members = await _members_by_pair(session, pair_ids)
+    pairs = await _pairs_by_id(session, pair_ids)
+
+    planned: list[_Planned] = []
+    for user in due_users:
+        due = user.next_due_at
+        partner = _partner(members, user)
+        pair = pairs.get(user.pair_id) if user.pair_id is not None else None
+        if due is None or partner is None or pair is None or not can_receive(user, partner):
+            user.next_due_at = None
+            continue
+        if is_too_late(due, now, catch_up):
+            user.next_due_at = next_due_for(user, partner=partner, after=now)
+            continue
+        assert user.timezone is not None
+        day = local_date(due, user.timezone)
+        user.last_nudge_date = day
+        user.next_due_at = next_due_for(user, partner=partner, after=now)
+        planned.append(_Planned(user, partner, pair, day, due))
+    if not planned:
+        await session.flush()
+        return claimed
+
+    chosen = await _nudges_for_days(
+        session=session,
+        wanted={(plan.pair.id or 0, plan.day) for plan in planned},
+        pairs=pairs,
+    )
+    rows = [
+        {
+            "user_id": plan.user.id,
+            "pair_id": plan.pair.id,
+            "local_date": plan.day,
+            "nudge_id": chosen[(plan.pair.id or 0, plan.day)],
+            "due_at": plan.due,
+            "status": DeliveryStatus.CLAIMED,
+            "lease_until": now + lease,
+            "attempts": 0,
+        }
+        for plan in planned
+    ]
+    inserted = await session.exec(
+        _insert_ignoring(session, Delivery, ["user_id", "local_date"])
+        .values(rows)
+        .returning(col(Delivery.id), col(Delivery.user_id))
+    )
+    delivery_of = {user_id: delivery_id for delivery_id, user_id in inserted}
+    for plan in planned:
+        if plan.user.id in delivery_of:
+            claimed.append(
+                DueNudge(
+                    delivery_id=delivery_of[plan.user.id],
+                    user_id=plan.user.id,
+                    partner_name=plan.partner.first_name,
+                    nudge_id=chosen[(plan.pair.id or 0, plan.day)],
+                    local_date=plan.day,
+                    attempts=0,
+                )
+            )
+    await session.flush()
+    return claimed
+
+
+async def release_claims_of_dead_processes(*, session: AsyncSession, now: datetime) -> int:
+    """Makes every claimed-but-unsent delivery claimable now; returns how many.
+
+    Only for a single-instance database (SQLite): at start-up no other process can be
+    holding a claim, so the ones left are a dead process's and need not wait for the lease.
+    """
+    result = await session.exec(
+        update(Delivery)
+        .where(col(Delivery.status) == DeliveryStatus.CLAIMED)
+        .values(lease_until=now)
+    )
+    return result.rowcount
+
+
+async def mark_sending(*, session: AsyncSession, delivery_ids: Iterable[int]) -> None:
+    """Committed just before the requests go out; from here a crash means 'maybe sent'."""
+    await session.exec(
+        update(Delivery)
+        .where(col(Delivery.id).in_(list(delivery_ids)))
+        .values(status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1)
+    )
+
+
+async def record_sent(
+    *, session: AsyncSession, sent: Sequence[tuple[int, int | None]], now: datetime
+) -> None:
+    """(delivery id, Telegram message id or None when a timeout hid it) for each sent nudge."""
+    if not sent:
+        return
+    await session.exec(
+        update(Delivery),
+        params=[
+            {
+                "id": delivery_id,
+                "status": DeliveryStatus.SENT,
+                "message_id": message_id,
+                "sent_at": now,
+                "lease_until": None,
+            }
+            for delivery_id, message_id in sent
+        ],
+    )
+
+
+async def release(*, session: AsyncSession, nudges: Sequence[DueNudge], now: datetime) -> None:
+    """Sending failed before Telegram had it: try again later, or give up after a few tries."""
+    for nudge in nudges:
+        attempts = nudge.attempts + 1
+        await session.exec(
+            update(Delivery)
+            .where(col(Delivery.id) == nudge.delivery_id)
+            .values(
+                status=DeliveryStatus.FAILED
+                if attempts >= MAX_ATTEMPTS
+                else DeliveryStatus.CLAIMED,
+                lease_until=now + RETRY_DELAY * attempts,
+            )
+        )
+
+
+async def mark_failed(*, session: AsyncSession, delivery_ids: Iterable[int]) -> None:
+    """Telegram refused the message for good (e.g. the chat no longer exists)."""
+    await session.exec(
+        update(Delivery)
+        .where(col(Delivery.id).in_(list(delivery_ids)))
+        .values(status=DeliveryStatus.FAILED, lease_until=None)
+    )
+
+
+async def record_blocked(
+    *, session: AsyncSession, delivery_id: int, user_id: int, now: datetime
+) -> tuple[User, User] | None:
+    """The user blocked the bot: the pair pauses (SPEC, Calm by design).
+
+    Returns (user, partner) the first time, so the partner is told once; None after.
+    """
+    await session.exec(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery_id)
+        .values(status=DeliveryStatus.BLOCKED, lease_until=None)
+    )
+    user = await session.get(User, user_id)
+    if user is None or user.blocked_at is not None:
+        return None
+    user.blocked_at = now
+    user.next_due_at = None
+    partner = None
+    if user.pair_id is not None:
+        partner = (
+            await session.exec(select(User).where(User.pair_id == user.pair_id, User.id != user.id))
+        ).first()
+    await session.flush()
+    if partner is None:
+        return None
+    partner.next_due_at = None
+    await session.flush()
+    return user, partner
+
+
+async def latest_for(*, session: AsyncSession, user_id: int) -> Delivery | None:
+    """The user's most recent nudge that reached them (or may have)."""
+    result = await session.exec(
+        select(Delivery)
+        .where(
+            Delivery.user_id == user_id,
+            col(Delivery.status).in_([DeliveryStatus.SENT, DeliveryStatus.SENDING]),
+        )
+        .order_by(col(Delivery.local_date).desc())
+        .limit(1)
+    )
+    return result.first()
+
+
+async def _reclaim_expired(
+    *, session: AsyncSession, now: datetime, limit: int, lease: timedelta, catch_up: timedelta
+) -> list[DueNudge]:
+    """Claimed deliveries whose process died (or that wait for a retry) and are due again."""
+    stale = list(
+        await session.exec(
+            select(Delivery)
+            .where(Delivery.status == DeliveryStatus.CLAIMED, col(Delivery.lease_until) <= now)
+            .order_by(col(Delivery.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not stale:
+        return []
+    owners = {
+        user.id: user
+        for user in await session.exec(
+            select(User).where(col(User.id).in_([d.user_id for d in stale]))
+        )
+    }
+    members = await _members_by_pair(session, {d.pair_id for d in stale if d.pair_id is not None})
+    reclaimed: list[DueNudge] = []
+    for delivery in stale:
+        user = owners.get(delivery.user_id)
+        partner = _partner(members, user) if user is not None else None
+        if (
+            user is None
+            or partner is None
+            or user.pair_id != delivery.pair_id
+            or not can_receive(user, partner)
+            or is_too_late(delivery.due_at, now, catch_up)
+        ):
+            delivery.status = DeliveryStatus.SKIPPED
+            delivery.lease_until = None
+            continue
+        delivery.lease_until = now + lease
+        reclaimed.append(
+            DueNudge(
+                delivery_id=delivery.id or 0,
+                user_id=user.id,
+                partner_name=partner.first_name,
+                nudge_id=delivery.nudge_id,
+                local_date=delivery.local_date,
+                attempts=delivery.attempts,
+            )
+        )
+    await session.flush()
+    return reclaimed
+
+
+async def _nudges_for_days(
+    *,
+    session: AsyncSession,
+    wanted: set[tuple[int, date]],
+    pairs: dict[int, Pair],
+) -> dict[tuple[int, date], str]:
+    """The nudge of each (pair, date): the stored choice, or a new one stored now."""
+    chosen = await _stored_choices(session, wanted)
+    missing = sorted(wanted - chosen.keys(), key=lambda key: key[1])
+    if not missing:
+        return chosen
+    library = nudges_by_id()
+    history: dict[int, list[PastDay]] = defaultdict(list)
+    for pair_id, day, nudge_id in await session.exec(
+        select(PairDay.pair_id, PairDay.local_date, PairDay.nudge_id)
+        .where(col(PairDay.pair_id).in_({pair_id for pair_id, _ in missing}))
+        .order_by(col(PairDay.local_date))
+    ):
+        if nudge_id in library:
+            history[pair_id].append(PastDay(day, nudge_id, library[nudge_id].category))
+    new_rows = []
+    for pair_id, day in missing:
+        pair = pairs[pair_id]
+        nudge = choose_nudge(
+            candidates=_candidates(long_distance=pair.long_distance),
+            history=history[pair_id],
+            day=day,
+            seed=pair.seed,
+        )
+        history[pair_id].append(PastDay(day, nudge.id, nudge.category))
+        history[pair_id].sort(key=lambda past: past.day)
+        new_rows.append({"pair_id": pair_id, "local_date": day, "nudge_id": nudge.id})
+    await session.exec(
+        _insert_ignoring(session, PairDay, ["pair_id", "local_date"]).values(new_rows)
+    )
+    # Another instance may have chosen first: whatever is stored is the pair's nudge.
+    return chosen | await _stored_choices(session, set(missing))
+
+
+async def _stored_choices(
+    session: AsyncSession, keys: set[tuple[int, date]]
+) -> dict[tuple[int, date], str]:
+    if not keys:
+        return {}
+    rows = await session.exec(
+        select(PairDay.pair_id, PairDay.local_date, PairDay.nudge_id).where(
+            tuple_(col(PairDay.pair_id), col(PairDay.local_date)).in_(list(keys))
+        )
+    )
+    return {(pair_id, day): nudge_id for pair_id, day, nudge_id in rows}
+
+
+async def _members_by_pair(session: AsyncSession, pair_ids: set[int]) -> dict[int, list[User]]:
+    members: dict[int, list[User]] = defaultdict(list)
+    if pair_ids:
+        for user in await session.exec(select(User).where(col(User.pair_id).in_(pair_ids))):
+            members[user.pair_id or 0].append(user)
+    return members
+
+
+async def _pairs_by_id(session: AsyncSession, pair_ids: set[int]) -> dict[int, Pair]:
+    if not pair_ids:
+        return {}
+    return {
+        pair.id or 0: pair
+        for pair in await session.exec(select(Pair).where(col(Pair.id).in_(pair_ids)))
+    }
+
+
+@cache
+def _candidates(*, long_distance: bool) -> tuple[Nudge, ...]:
+    """The nudges a pair can get (every category, for now; topics come with settings)."""
+    return tuple(
+        eligible(load_library(), categories=frozenset(Category), long_distance=long_distance)
+    )
+
+
+def _partner(members: dict[int, list[User]], user: User) -> User | None:
+    if user.pair_id is None:
+        return None
+    return next((m for m in members.get(user.pair_id, []) if m.id != user.id), None)
+
+
+def _insert_ignoring(session: AsyncSession, model: type[SQLModel], unique: list[str]) -> Insert:
+    """INSERT … ON CONFLICT (unique) DO NOTHING, in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=unique)
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=unique)

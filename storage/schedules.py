@@ -1,0 +1,53 @@
+"""Keeping each user's `next_due_at` true: the instant their next nudge is due, or None."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nudges.schedule import next_due
+from storage.models import OnboardingStep, User
+
+
+def can_receive(user: User, partner: User | None) -> bool:
+    """Nudges go only to someone paired and set up, while neither partner blocked the bot
+    (a block is treated as a pause for the pair until they are back)."""
+    return (
+        partner is not None
+        and user.pair_id is not None
+        and partner.pair_id == user.pair_id
+        and user.timezone is not None
+        and user.nudge_time is not None
+        and user.onboarding_step == OnboardingStep.DONE
+        and user.blocked_at is None
+        and partner.blocked_at is None
+    )
+
+
+def next_due_for(user: User, *, partner: User | None, after: datetime) -> datetime | None:
+    """When `user`'s next nudge is due (strictly after `after`); None while none should come."""
+    if not can_receive(user, partner) or user.nudge_time is None or user.timezone is None:
+        return None
+    return next_due(
+        after=after,
+        at=user.nudge_time,
+        zone_name=user.timezone,
+        last_local_date=user.last_nudge_date,
+    )
+
+
+async def reschedule_pair_of(*, session: AsyncSession, user: User, now: datetime) -> None:
+    """Recomputes `next_due_at` for the user and, if paired, their partner."""
+    members = [user]
+    if user.pair_id is not None:
+        result = await session.exec(
+            select(User).where(User.pair_id == user.pair_id, User.id != user.id)
+        )
+        members.extend(result.all())
+    partner = members[1] if len(members) == 2 else None
+    user.next_due_at = next_due_for(user, partner=partner, after=now)
+    if partner is not None:
+        partner.next_due_at = next_due_for(partner, partner=user, after=now)
+    await session.flush()

@@ -1,0 +1,27 @@
+"""In-process fixtures: the real PTB bot talking to the fake Bot API through `BaseRequest`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram.constants import ParseMode
+from telegram.ext import Defaults, ExtBot
+
+from tests.fakebot import FakeTelegram, FakeTelegramRequest
+
+TOKEN = "123456789:AAInProcessTestTokenNeverLogged_xyzab"
+
+
+@pytest.fixture
+def fake() -> FakeTelegram:
+    return FakeTelegram(TOKEN)
+
+
+@pytest.fixture
+async def telegram_bot(fake: FakeTelegram) -> AsyncIterator[ExtBot[None]]:
+    """A real PTB bot whose HTTP layer is the in-process fake (0.5 s read timeout)."""
+    request = FakeTelegramRequest(fake, read_timeout=0.5)
+    bot: ExtBot[None] = ExtBot(TOKEN, request=request, defaults=Defaults(parse_mode=ParseMode.HTML))
+    async with bot:
+        yield bot

@@ -1,0 +1,283 @@
+"""The daily nudge, in process: real PTB bot, fake Bot API, real databases, a frozen clock."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import text
+from telegram.ext import ExtBot
+
+from bot.dispatch import Dispatcher
+from nudges.library import Kind, nudges_by_id
+from storage import deliveries, users
+from storage.db import Database
+from tests.conftest import FrozenClock
+from tests.fakebot import FakeTelegram
+from tests.storage.factories import a_couple
+
+ALEX, SAM = 1, 2
+# Monday 23 November 2026. Berlin is UTC+1, New York UTC-5.
+MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+
+def dispatcher(database: Database, bot: ExtBot[None], clock: FrozenClock) -> Dispatcher:
+    return Dispatcher(
+        database=database, bot=bot, clock=clock, catch_up=timedelta(hours=3), batch_size=64
+    )
+
+
+def nudges_to(fake: FakeTelegram, chat_id: int) -> list[str]:
+    """The nudge texts a chat received (the line of the nudge itself, without the hint)."""
+    return [m.text.split("\n\n")[1] for m in fake.sent_to(chat_id) if m.text.count("\n\n") == 2]
+
+
+async def at(clock: FrozenClock, when: datetime, run: Dispatcher) -> None:
+    clock.now = when
+    await run.run()
+
+
+async def test_both_partners_get_the_same_nudge_each_at_their_own_local_morning(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    async with database.transaction() as session:
+        await a_couple(session, a_zone="Europe/Berlin", b_zone="America/New_York", now=MONDAY)
+    run = dispatcher(database, telegram_bot, clock)
+
+    await at(clock, MONDAY, run)  # pairing is not a reason to send anything
+    await at(clock, datetime(2026, 11, 23, 6, 59, tzinfo=UTC), run)
+    assert nudges_to(fake, ALEX) == nudges_to(fake, SAM) == []
+
+    await at(clock, datetime(2026, 11, 23, 7, 0, tzinfo=UTC), run)  # 08:00 in Berlin
+    assert len(nudges_to(fake, ALEX)) == 1
+    assert nudges_to(fake, SAM) == []
+    await at(clock, datetime(2026, 11, 23, 12, 59, tzinfo=UTC), run)
+    assert nudges_to(fake, SAM) == []
+    await at(clock, datetime(2026, 11, 23, 13, 0, tzinfo=UTC), run)  # 08:00 in New York
+    assert nudges_to(fake, SAM) == nudges_to(fake, ALEX)
+
+    for day in (24, 25, 26):
+        await at(clock, datetime(2026, 11, day, 7, 0, 5, tzinfo=UTC), run)
+        await at(clock, datetime(2026, 11, day, 13, 0, 5, tzinfo=UTC), run)
+    alex, sam = nudges_to(fake, ALEX), nudges_to(fake, SAM)
+    assert alex == sam
+    assert len(alex) == 4
+    assert len(set(alex)) == 4
+
+
+async def test_a_nudge_message_shows_its_category_and_the_buttons_its_kind_needs(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    async with database.transaction() as session:
+        await a_couple(session, now=MONDAY)
+    run = dispatcher(database, telegram_bot, clock)
+    kinds: Counter[Kind] = Counter()
+    for day in range(40):
+        await at(clock, MONDAY + timedelta(days=day, hours=1), run)
+    by_text = {nudge.text: nudge for nudge in nudges_by_id().values()}
+    for message in fake.sent_to(ALEX):
+        title, body, hint = message.text.split("\n\n")
+        nudge = by_text[body]
+        kinds[nudge.kind] += 1
+        assert nudge.category.value.capitalize() in title
+        labels = [label for label, _ in fake.buttons(message)]
+        expected = {
+            Kind.ACTION: ["Done ✅"],
+            Kind.PLAN: ["I'm in 🙌", "Not this time"],
+            Kind.QUESTION: [],
+            Kind.APPRECIATION: [],
+        }[nudge.kind]
+        assert labels == expected
+        if nudge.kind in (Kind.QUESTION, Kind.APPRECIATION):
+            assert "Sam" in hint
+        for _, data in fake.buttons(message):
+            assert str(SAM) not in data.split(":")  # callback data never names another user
+    assert len(kinds) >= 3
+
+
+async def test_nothing_is_sent_twice_however_often_the_dispatcher_runs(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    async with database.transaction() as session:
+        for n in range(10):
+            await a_couple(session, 100 + 2 * n, 101 + 2 * n, now=MONDAY)
+    run = dispatcher(database, telegram_bot, clock)
+    clock.now = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    await run.run()
+    await run.run()
+    other = dispatcher(database, telegram_bot, clock)
+    await other.run()
+    clock.now += timedelta(hours=2)
+    await run.run()
+    for user_id in range(100, 120):
+        assert len(fake.sent_to(user_id)) == 1, user_id
+
+
+async def test_downtime_is_caught_up_within_three_hours_and_skipped_after(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    async with database.transaction() as session:
+        await a_couple(session, a_zone="Europe/Berlin", b_zone="Asia/Tokyo", now=MONDAY)
+    run = dispatcher(database, telegram_bot, clock)
+    # Alex's 08:00 Berlin (07:00 UTC) is 2h59m late: still sent. Sam's 08:00 Tokyo
+    # (23:00 UTC the day before... i.e. Tuesday's at 23:00 UTC Monday) comes later.
+    await at(clock, datetime(2026, 11, 23, 9, 59, tzinfo=UTC), run)
+    assert len(nudges_to(fake, ALEX)) == 1
+    # The bot is down all of Tuesday morning in Berlin: 4 hours late is too late.
+    await at(clock, datetime(2026, 11, 24, 11, 0, tzinfo=UTC), run)
+    assert len(nudges_to(fake, ALEX)) == 1
+    # Sam's Tuesday 08:00 Tokyo was 23:00 UTC Monday: 12 hours late, skipped too.
+    assert nudges_to(fake, SAM) == []
+    # Wednesday comes as usual for both.
+    await at(clock, datetime(2026, 11, 24, 23, 0, tzinfo=UTC), run)
+    await at(clock, datetime(2026, 11, 25, 7, 0, tzinfo=UTC), run)
+    assert len(nudges_to(fake, ALEX)) == 2
+    assert len(nudges_to(fake, SAM)) == 1
+    assert nudges_to(fake, SAM)[0] == nudges_to(fake, ALEX)[1]
+
+
+async def test_telegram_saying_slow_down_is_waited_out_and_the_nudge_goes_once(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    async with database.transaction() as session:
+        await a_couple(session, now=MONDAY)
+    fake.fail_next("sendMessage", status=429, retry_after=1)
+    await at(clock, MONDAY + timedelta(hours=1), dispatcher(database, telegram_bot, clock))
+    assert fake.http_429 == 1
+    assert len(nudges_to(fake, ALEX)) == 1
+    assert len(nudges_to(fake, SAM)) == 1
+
+
+async def test_server_errors_are_retried_later_and_the_nudge_still_goes_once(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    async with database.transaction() as session:
+        await a_couple(session, now=MONDAY)
+    run = dispatcher(database, telegram_bot, clock)
+    fake.fail_next("sendMessage", status=500, count=2)
+    await at(clock, MONDAY + timedelta(hours=1), run)
+    assert nudges_to(fake, ALEX) == nudges_to(fake, SAM) == []
+    await at(clock, MONDAY + timedelta(hours=1, seconds=10), run)  # not yet: backing off
+    assert nudges_to(fake, ALEX) == []
+    await at(clock, MONDAY + timedelta(hours=1, minutes=1), run)
+    assert len(nudges_to(fake, ALEX)) == 1
+    assert nudges_to(fake, SAM) == nudges_to(fake, ALEX)
+    await at(clock, MONDAY + timedelta(hours=2), run)
+    assert len(nudges_to(fake, ALEX)) == 1
+
+
+async def test_a_timeout_after_the_request_went_out_counts_as_sent(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    async with database.transaction() as session:
+        await a_couple(session, now=MONDAY)
+    run = dispatcher(database, telegram_bot, clock)
+    fake.delay_next("sendMessage", 1.0, count=2)  # longer than the 0.5 s read timeout
+    await at(clock, MONDAY + timedelta(hours=1), run)
+    await at(clock, MONDAY + timedelta(hours=1, minutes=10), run)
+    assert len(fake.calls_for("sendMessage")) == 2  # one each, never again
+    async with database.transaction() as session:
+        statuses = (await session.exec(text("SELECT status FROM deliveries"))).all()
+    assert sorted(row[0] for row in statuses) == ["sent", "sent"]
+
+
+async def test_a_user_who_blocked_the_bot_pauses_the_pair_and_the_partner_hears_once(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    async with database.transaction() as session:
+        await a_couple(session, now=MONDAY)
+    run = dispatcher(database, telegram_bot, clock)
+    fake.block(SAM)
+    await at(clock, MONDAY + timedelta(hours=1), run)
+    told = [m.text for m in fake.sent_to(ALEX) if "can't reach Sam" in m.text]
+    assert len(told) == 1
+    assert "guilt" not in told[0]
+    for day in range(1, 4):  # paused for both: nothing more, no repeat of the notice
+        await at(clock, MONDAY + timedelta(days=day, hours=1), run)
+    assert len(nudges_to(fake, ALEX)) == 1
+    assert len([m for m in fake.sent_to(ALEX) if "can't reach Sam" in m.text]) == 1
+
+    fake.unblock(SAM)
+    async with database.transaction() as session:  # Sam says hi again (e.g. /start)
+        sam = await users.find(session=session, user_id=SAM)
+        assert sam is not None
+        assert await users.welcome_back_if_blocked(session=session, user=sam, now=clock.now)
+    await at(clock, MONDAY + timedelta(days=4, hours=1), run)
+    assert len(nudges_to(fake, ALEX)) == 2
+    assert len(nudges_to(fake, SAM)) == 1
+
+
+async def test_claimed_but_unsent_nudges_of_a_dead_process_are_sent_once_later(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY + timedelta(hours=1))
+    async with database.transaction() as session:
+        await a_couple(session, now=MONDAY)
+    async with database.transaction() as session:  # a process claims, then dies
+        claimed = await deliveries.claim_due(
+            session=session,
+            now=clock.now,
+            limit=10,
+            lease=timedelta(minutes=2),
+            catch_up=timedelta(hours=3),
+        )
+    assert len(claimed) == 2
+    async with database.transaction() as session:  # ... after marking one as sending
+        await deliveries.mark_sending(session=session, delivery_ids=[claimed[0].delivery_id])
+    run = dispatcher(database, telegram_bot, clock)
+    await run.run()  # the lease still holds
+    assert fake.calls_for("sendMessage") == []
+    await at(clock, clock.now + timedelta(minutes=3), run)
+    sent_to = [call.chat_id for call in fake.calls_for("sendMessage")]
+    assert sent_to == [claimed[1].user_id]  # the one that may have gone is never resent
+    await at(clock, clock.now + timedelta(hours=1), run)
+    assert len(fake.calls_for("sendMessage")) == 1
+
+
+async def test_moving_the_time_later_brings_todays_nudge_only_if_it_has_not_gone(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    async with database.transaction() as session:
+        await a_couple(session, now=MONDAY)
+    run = dispatcher(database, telegram_bot, clock)
+    async with database.transaction() as session:  # Sam: 08:00 -> 10:00 before it went
+        sam = await users.find(session=session, user_id=SAM)
+        assert sam is not None
+        await users.set_nudge_time(session=session, user=sam, value=time(10, 0), now=clock.now)
+    await at(clock, datetime(2026, 11, 23, 7, 0, tzinfo=UTC), run)
+    assert len(nudges_to(fake, ALEX)) == 1
+    assert nudges_to(fake, SAM) == []
+    async with database.transaction() as session:  # Alex: 08:00 -> 11:00 after it went
+        alex = await users.find(session=session, user_id=ALEX)
+        assert alex is not None
+        await users.set_nudge_time(session=session, user=alex, value=time(11, 0), now=clock.now)
+    await at(clock, datetime(2026, 11, 23, 9, 0, tzinfo=UTC), run)  # 10:00 Berlin
+    await at(clock, datetime(2026, 11, 23, 10, 0, tzinfo=UTC), run)  # 11:00 Berlin
+    assert len(nudges_to(fake, SAM)) == 1
+    assert len(nudges_to(fake, ALEX)) == 1
+    await at(clock, datetime(2026, 11, 24, 10, 0, tzinfo=UTC), run)
+    assert len(nudges_to(fake, ALEX)) == 2
+
+
+async def test_a_long_distance_pair_never_gets_a_nudge_that_needs_both_in_one_place(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    async with database.transaction() as session:
+        await a_couple(session, long_distance=True, now=MONDAY)
+    run = dispatcher(database, telegram_bot, clock)
+    for day in range(60):
+        await at(clock, MONDAY + timedelta(days=day, hours=1), run)
+    by_text = {nudge.text: nudge for nudge in nudges_by_id().values()}
+    received = [by_text[body] for body in nudges_to(fake, ALEX)]
+    assert len(received) == 60
+    assert not any(nudge.needs_together for nudge in received)
