@@ -18,7 +18,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import errors, help, onboarding, pairing, texts, today
+from bot import answers, errors, help, journal, onboarding, pairing, texts, today
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotData, Context, Services, services
@@ -98,6 +98,7 @@ def build_application(
     application.add_handler(CommandHandler("unpair", pairing.unpair, PRIVATE))
     application.add_handler(CommandHandler("settings", help.settings_command, PRIVATE))
     application.add_handler(CommandHandler("today", today.today, PRIVATE))
+    application.add_handler(CommandHandler("history", journal.history, PRIVATE))
     application.add_handler(CommandHandler("help", help.help_command, PRIVATE))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, help.unknown_command))
 
@@ -105,6 +106,11 @@ def build_application(
     application.add_handler(CallbackQueryHandler(onboarding.time_button, pattern=r"^time:"))
     application.add_handler(CallbackQueryHandler(pairing.invite, pattern=r"^invite:new$"))
     application.add_handler(CallbackQueryHandler(pairing.unpair_button, pattern=r"^unpair:"))
+    application.add_handler(CallbackQueryHandler(answers.done_button, pattern=r"^done:"))
+    application.add_handler(CallbackQueryHandler(answers.plan_button, pattern=r"^plan:"))
+    application.add_handler(CallbackQueryHandler(answers.heart_button, pattern=r"^heart:"))
+    application.add_handler(CallbackQueryHandler(journal.page_button, pattern=r"^hist:"))
+    application.add_handler(CallbackQueryHandler(journal.view_button, pattern=r"^view:"))
     application.add_handler(CallbackQueryHandler(help.stale_button))
 
     # Plain messages: onboarding takes the ones it waits for; the rest fall to group 1.
@@ -116,9 +122,12 @@ def build_application(
     )
     application.add_handler(
         MessageHandler(
-            PRIVATE & NEW_MESSAGE & ~filters.COMMAND & ~filters.LOCATION, help.nothing_to_answer
+            PRIVATE & NEW_MESSAGE & ~filters.COMMAND & ~filters.LOCATION, answers.on_message
         ),
         group=1,
+    )
+    application.add_handler(
+        MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, answers.on_edit)
     )
 
     application.add_error_handler(errors.on_error)

@@ -16,9 +16,16 @@ from datetime import timedelta
 from enum import Enum, auto
 
 import httpx
-from telegram import Bot
+from telegram import Bot, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot import keyboards, texts
 from bot.clock import Clock
@@ -55,6 +62,7 @@ class WaveReport:
     retried: int = 0
     failed: int = 0
     blocked: int = 0
+    follow_ups: int = 0
     partners_told: list[int] = field(default_factory=list)
 
     def count(self, results: Iterable[Result]) -> None:
@@ -100,7 +108,29 @@ class Dispatcher:
                 await self._send_group(batch[start : start + self.concurrency], report)
             if len(batch) < self.batch_size:
                 break
+        await self._follow_ups(report)
         return report
+
+    async def _follow_ups(self, report: WaveReport) -> None:
+        """At most one gentle follow-up per unanswered question or note (never a guilt trip)."""
+        async with self.database.transaction() as session:
+            due = await deliveries.claim_follow_ups(
+                session=session, now=self.clock(), limit=self.batch_size
+            )
+        for follow_up in due:
+            try:
+                await self.bot.send_message(
+                    follow_up.user_id,
+                    texts.FOLLOW_UP,
+                    reply_parameters=ReplyParameters(
+                        follow_up.message_id, allow_sending_without_reply=True
+                    )
+                    if follow_up.message_id
+                    else None,
+                )
+                report.follow_ups += 1
+            except TelegramError as error:  # at most once: a failed follow-up is not retried
+                log.info("follow-up %s not sent: %s", follow_up.delivery_id, error.message)
 
     async def _send_group(self, group: list[DueNudge], report: WaveReport) -> None:
         async with self.database.transaction() as session:

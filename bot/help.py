@@ -50,12 +50,6 @@ async def added_to_group(update: Update, context: Context) -> None:
         await context.bot.send_message(change.chat.id, texts.GROUP_ONLY_PRIVATE)
 
 
-async def nothing_to_answer(update: Update, context: Context) -> None:
-    """A message that no feature took: a kind line, nothing stored."""
-    if update.effective_chat is not None:
-        await say(context, update.effective_chat.id, texts.NOTHING_TO_ANSWER)
-
-
 async def unknown_command(update: Update, context: Context) -> None:
     if update.effective_chat is not None:
         await say(context, update.effective_chat.id, texts.NOT_UNDERSTOOD)

@@ -71,3 +71,10 @@ def for_nudge(kind: Kind, delivery_id: int) -> InlineKeyboardMarkup | None:
             ]
         )
     return None
+
+
+def heart(delivery_id: int) -> InlineKeyboardMarkup:
+    """Under a partner's note: loving it tells its author (once)."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(texts.HEART_BUTTON, callback_data=f"heart:{delivery_id}")]]
+    )

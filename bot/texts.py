@@ -168,6 +168,7 @@ HELP = (
     "/time: your daily nudge time\n"
     "/timezone: your time zone\n"
     "/today: today's nudge again, or when the next one comes\n"
+    "/history: your shared journal\n"
     "/settings: see how things are set\n"
     "/unpair: end the pairing\n"
     "/help: this message\n\n"
@@ -193,10 +194,7 @@ GROUP_ONLY_PRIVATE = (
 NOT_STARTED = "Let's get you set up first: send /start. 🙂"
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a moment. 🙏"
 BUTTON_EXPIRED = "That button has expired. Nothing changed."
-NOTHING_TO_ANSWER = (
-    "There's no nudge to reply to just now. The next one comes at your nudge time 🙂 "
-    "/help shows what I can do."
-)
+
 NOT_UNDERSTOOD = "I'm not sure what to do with that 🙂 /help shows what I can do."
 
 COMMAND_MENU: list[tuple[str, str]] = [
@@ -206,6 +204,7 @@ COMMAND_MENU: list[tuple[str, str]] = [
     ("time", "Your daily nudge time"),
     ("timezone", "Your time zone"),
     ("today", "Today's nudge again"),
+    ("history", "Your shared journal"),
     ("settings", "Your settings"),
     ("unpair", "End the pairing"),
     ("help", "What I do"),
@@ -264,3 +263,140 @@ def next_nudge_at(local_time: str, zone: str, when: str) -> str:
 TODAY_NOT_PAIRED = "Nudges start once you're paired: /invite makes a link for your partner."
 TODAY_NOT_SET_UP = "Let's finish setting up first: send /start."
 TODAY_PAUSED = "Nudges are paused for now."
+
+# --- replies ----------------------------------------------------------------------------
+
+ASK_FOR_WORDS = (
+    "I can't keep that one as an answer, sorry 🙂 Words, a voice note, a photo or a video "
+    "work best."
+)
+
+
+def nothing_to_answer_yet(next_time: str | None) -> str:
+    when = f" Your next one comes at {next_time}." if next_time else ""
+    return f"There's no nudge to reply to just now.{when} 🙂"
+
+
+def answer_saved(partner_name: str) -> str:
+    return f"Saved 💛 You'll see {escape(partner_name)}'s answer when they reply."
+
+
+ANSWER_ADDED = "Added to your answer ✨"
+
+
+def answer_added_shared(partner_name: str) -> str:
+    return f"Added ✨ {escape(partner_name)} sees it too."
+
+
+def revealed_header(partner_name: str) -> str:
+    return f"💞 You've both answered. Here's {escape(partner_name)}'s:"
+
+
+def added_header(author_name: str) -> str:
+    return f"💬 {escape(author_name)} added:"
+
+
+def note_header(author_name: str) -> str:
+    return f"💌 From {escape(author_name)}:"
+
+
+def note_sent(partner_name: str) -> str:
+    return f"Sent to {escape(partner_name)} 💌"
+
+
+HEART_BUTTON = "❤️"
+
+
+def note_loved(partner_name: str) -> str:
+    return f"❤️ {escape(partner_name)} loved your note."
+
+
+def did_it(author_name: str, category: Category) -> str:
+    return f"✅ {escape(author_name)} did today's {category.value} nudge."
+
+
+def did_it_with_words(author_name: str, category: Category) -> str:
+    return did_it(author_name, category) + " They wrote:"
+
+
+DONE_THANKS = "Lovely ✅"
+BOTH_DID_IT = "You both did today's nudge. 🎉"
+ALREADY_DONE = "Already done ✅"
+
+
+def about_plan_header(author_name: str) -> str:
+    return f"💬 {escape(author_name)} about today's plan idea:"
+
+
+def passed_on(partner_name: str) -> str:
+    return f"Passed on to {escape(partner_name)} 💬"
+
+
+def plan_in_waiting(partner_name: str) -> str:
+    return f"You're in 🙌 I'll tell you if {escape(partner_name)} is in too."
+
+
+def partner_plan_in(author_name: str) -> str:
+    return (
+        f"🙌 {escape(author_name)} is up for today's plan idea. If you are too, tap "
+        "<i>I'm in</i> on it."
+    )
+
+
+def its_a_plan(nudge_text: str) -> str:
+    return f"🙌 It's a plan! You're both in:\n<i>{escape(nudge_text)}</i>"
+
+
+PLAN_OUT_OK = "No problem 🌿 There'll be other days."
+PLAN_IN_NOTED = "Noted: you're in 🙌"
+
+
+
+def partner_plan_out(author_name: str) -> str:
+    return f"{escape(author_name)} can't make this one. Maybe another time 🌿"
+
+
+ALREADY_IN = "You're already in 🙌"
+ALREADY_OUT = "Noted already 🌿"
+
+FOLLOW_UP = (
+    "A gentle hello 🙂 Today's nudge is still here whenever you have a minute. Just reply to it."
+)
+
+# --- the journal ------------------------------------------------------------------------
+
+MEDIA_LABELS = {
+    "voice": "🎤 voice note",
+    "photo": "📷 photo",
+    "video": "🎥 video",
+    "video_note": "⭕ video message",
+}
+WAITING_FOR_BOTH = "<i>waiting for both 💞</i>"
+NOTHING_YET = "<i>—</i>"
+JOURNAL_EMPTY = "Your journal is empty for now. It fills up as you answer your daily nudges. 🌱"
+NEWER_BUTTON = "◀ Newer"
+OLDER_BUTTON = "Older ▶"
+
+
+def journal_counts(both: int, notes: int, plans: int) -> str:
+    return (
+        f"Days you both showed up: <b>{both}</b> · notes exchanged: <b>{notes}</b> · "
+        f"plans made: <b>{plans}</b>"
+    )
+
+
+def journal_entry(day: str, title: str, nudge_text: str, lines: list[tuple[str, str]]) -> str:
+    """One day: its date and category, the nudge, then a line per person ("You", "Sam")."""
+    shown = nudge_text if len(nudge_text) <= 120 else nudge_text[:119] + "…"
+    people = "\n".join(f"<b>{escape(who)}:</b> {what}" for who, what in lines)
+    return f"<b>{day}</b> · {title}\n<i>{escape(shown)}</i>\n{people}"
+
+
+def view_button(label: str, day: str) -> str:
+    return f"View {label.split(' ', 1)[0]} {day}"
+
+
+YOU = "You"
+PLAN_IN = "🙌 in"
+PLAN_OUT = "not this time"
+DONE_MARK = "✅ done"

@@ -85,3 +85,20 @@ def next_due(
 def is_too_late(due: datetime, now: datetime, catch_up: timedelta = CATCH_UP) -> bool:
     """A nudge that fell due more than `catch_up` ago is skipped, not sent late."""
     return now - due > catch_up
+
+
+FOLLOW_UP_AFTER = timedelta(hours=8)
+FOLLOW_UP_LAST_LOCAL_TIME = time(21, 0)
+
+
+def follow_up_instant(sent: datetime, zone_name: str) -> datetime | None:
+    """When to send the one gentle follow-up for a nudge sent at `sent`: 8 hours later, if
+    that is still the same local day and before 21:00 there; otherwise never."""
+    zone = zone_info(zone_name)
+    later = sent + FOLLOW_UP_AFTER
+    local_later = later.astimezone(zone)
+    if local_later.date() != sent.astimezone(zone).date():
+        return None
+    if local_later.time() >= FOLLOW_UP_LAST_LOCAL_TIME:
+        return None
+    return later

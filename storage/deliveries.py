@@ -22,12 +22,14 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nudges.choice import PastDay, choose_nudge, eligible
-from nudges.library import Category, Nudge, load_library, nudges_by_id
-from nudges.schedule import is_too_late, local_date
+from nudges.library import Category, Kind, Nudge, load_library, nudges_by_id
+from nudges.schedule import follow_up_instant, is_too_late, local_date
 from storage.models import Delivery, DeliveryStatus, Pair, PairDay, User
 from storage.schedules import can_receive, next_due_for
 
 MAX_ATTEMPTS = 5
+FOLLOW_UP_STALE = timedelta(hours=1)
+
 RETRY_DELAY = timedelta(seconds=30)
 
 
@@ -121,6 +123,7 @@ async def claim_due(
             "status": DeliveryStatus.CLAIMED,
             "lease_until": now + lease,
             "attempts": 0,
+            "follow_up_due_at": _follow_up(plan.user, chosen[(plan.pair.id or 0, plan.day)], now),
         }
         for plan in planned
     ]
@@ -377,6 +380,56 @@ async def _pairs_by_id(session: AsyncSession, pair_ids: set[int]) -> dict[int, P
         pair.id or 0: pair
         for pair in await session.exec(select(Pair).where(col(Pair.id).in_(pair_ids)))
     }
+
+
+def _follow_up(user: User, nudge_id: str, sent: datetime) -> datetime | None:
+    """Questions and notes get one gentle follow-up, if the user wants them."""
+    nudge = nudges_by_id().get(nudge_id)
+    if not user.follow_ups or user.timezone is None or nudge is None:
+        return None
+    if nudge.kind not in (Kind.QUESTION, Kind.APPRECIATION):
+        return None
+    return follow_up_instant(sent, user.timezone)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    delivery_id: int
+    user_id: int
+    message_id: int | None
+
+
+async def claim_follow_ups(*, session: AsyncSession, now: datetime, limit: int) -> list[FollowUp]:
+    """Unanswered nudges whose one follow-up is due; each is claimed once, ever."""
+    rows = list(
+        await session.exec(
+            select(Delivery, User)
+            .join(User, col(User.id) == col(Delivery.user_id))
+            .where(
+                col(Delivery.follow_up_due_at) <= now,
+                Delivery.status == DeliveryStatus.SENT,
+                col(Delivery.answered_at).is_(None),
+            )
+            .order_by(col(Delivery.follow_up_due_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Delivery)  # type: ignore[arg-type]
+        )
+    )
+    claimed: list[FollowUp] = []
+    for delivery, user in rows:
+        due = delivery.follow_up_due_at
+        delivery.follow_up_due_at = None
+        stale = due is None or now - due > FOLLOW_UP_STALE  # the bot was down: let it go
+        if (
+            not stale
+            and user.follow_ups
+            and user.blocked_at is None
+            and user.pair_id == delivery.pair_id
+        ):
+            delivery.follow_up_sent_at = now
+            claimed.append(FollowUp(delivery.id or 0, user.id, delivery.message_id))
+    await session.flush()
+    return claimed
 
 
 @cache

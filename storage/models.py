@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -45,6 +54,7 @@ class User(SQLModel, table=True):
         sa_column=Column(ForeignKey("pairs.id", ondelete="SET NULL"), nullable=True, index=True),
     )
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    follow_ups: bool = True
     next_due_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True, index=True)
     )
@@ -172,3 +182,38 @@ class Delivery(SQLModel, table=True):
     attempts: int = 0
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # Replies (see bot/answers.py): when this user answered, and what came of it.
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    revealed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    shared_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    hearted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    plan_choice: str | None = Field(default=None, max_length=8)
+    follow_up_due_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True, index=True)
+    )
+    follow_up_sent_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
+
+
+class AnswerPart(SQLModel, table=True):
+    """One message of a user's answer to a delivery (a second message adds a part)."""
+
+    __tablename__ = "answer_parts"
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "message_id", name="uq_answer_parts_message"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(
+        sa_column=Column(
+            ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    content_type: str = Field(max_length=16)
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    file_id: str | None = Field(default=None, max_length=256)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    edited_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

@@ -2,70 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import time as wall
 from collections import Counter
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
-
-from storage.db import Database
-from storage.migrate import upgrade_to_head
-from storage.models import Pair, User
 from tests.e2e.conftest import StartBot, TestClock, rows
+from tests.e2e.couples import DUE, populate
 from tests.fakebot import FakeTelegram
-
-PAIRED_AT = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday; Berlin is UTC+1
-DUE = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
-
-
-def populate(db_path: Path, pairs: int, *, first_id: int = 1000) -> list[int]:
-    """`pairs` couples in Berlin, nudge time 08:00, paired before it: all due at DUE."""
-
-    async def build() -> list[int]:
-        database = Database(f"sqlite:///{db_path}")
-        await upgrade_to_head(database)
-        user_rows, pair_rows = [], []
-        for n in range(pairs):
-            a, b = first_id + 2 * n, first_id + 2 * n + 1
-            pair_rows.append(
-                {
-                    "id": n + 1,
-                    "user_a_id": a,
-                    "user_b_id": b,
-                    "created_at": PAIRED_AT,
-                    "seed": n,
-                    "long_distance": False,
-                }
-            )
-            for user_id in (a, b):
-                user_rows.append(
-                    {
-                        "id": user_id,
-                        "first_name": f"U{user_id}",
-                        "timezone": "Europe/Berlin",
-                        "nudge_time": time(8, 0),
-                        "onboarding_step": "done",
-                        "pair_id": n + 1,
-                        "created_at": PAIRED_AT,
-                        "next_due_at": DUE,
-                    }
-                )
-        async with database.transaction() as session:
-            await session.exec(insert(Pair).values(pair_rows))
-            await session.exec(insert(User).values(user_rows))
-        await database.dispose()
-        return [row["id"] for row in user_rows]
-
-    return asyncio.run(build())
 
 
 def nudge_counts(fake: FakeTelegram, user_ids: list[int]) -> Counter[int]:
+    """How many daily nudges (not follow-ups or other lines) each user was sent."""
     counts: Counter[int] = Counter()
     wanted = set(user_ids)
     for call in fake.calls_for("sendMessage"):
-        if call.chat_id in wanted and call.status == 200:
+        is_nudge = str(call.params.get("text", "")).startswith("<b>")
+        if call.chat_id in wanted and call.status == 200 and is_nudge:
             counts[call.chat_id] += 1
     return counts
 

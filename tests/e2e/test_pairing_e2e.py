@@ -258,6 +258,7 @@ def test_help_and_the_command_menu(fake: FakeTelegram, bot: BotProcess) -> None:
     alex.send("Berlin", expect=2)
     alex.send("8:00", expect=2)
     assert "no nudge to reply to" in alex.send("🙂")[0].text
+    assert "next one comes" not in alex.texts[-1]  # not paired: no nudge time to promise
     fake.send_message_json(
         ALEX,
         sticker={
@@ -270,7 +271,7 @@ def test_help_and_the_command_menu(fake: FakeTelegram, bot: BotProcess) -> None:
             "is_video": False,
         },
     )
-    fake.wait_for_message(ALEX.id, containing="no nudge to reply to", count=2)
+    fake.wait_for_message(ALEX.id, containing="Words, a voice note, a photo")
 
 
 def test_start_up_without_a_token_says_what_to_do(tmp_path: Path) -> None:

@@ -47,4 +47,3 @@ async def a_couple(
     pair.long_distance = long_distance
     await session.flush()
     return a, b, pair
-

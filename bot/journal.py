@@ -1,0 +1,166 @@
+"""/history: the couple's shared journal, newest first, five days a page, edited in place."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import texts
+from bot.chat import enter, say
+from bot.context import Context, services
+from nudges.library import Kind, nudges_by_id
+from storage import answers, journal, users
+from storage.journal import JournalDay
+from storage.models import AnswerPart, Delivery
+
+PER_PAGE = 5
+PREVIEW = 160
+MAX_VIEW_BUTTONS = 6
+
+
+async def history(update: Update, context: Context) -> None:
+    """/history: the first page."""
+    text, markup = await _render(update, context, 0)
+    await say(context, update.effective_chat.id if update.effective_chat else 0, text, markup)
+
+
+async def page_button(update: Update, context: Context) -> None:
+    """`hist:<page>`: ◀ ▶ edit the journal message in place."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    number_text = query.data.removeprefix("hist:")
+    if not number_text.isdigit() or int(number_text) > 10_000:
+        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        return
+    text, markup = await _render(update, context, int(number_text))
+    await query.answer()
+    await query.edit_message_text(text, reply_markup=markup)
+
+
+async def view_button(update: Update, context: Context) -> None:
+    """`view:<part id>`: shows a voice note, photo or video from the journal again."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    part_text = query.data.removeprefix("view:")
+    async with services(context).database.transaction() as session:
+        viewer = await enter(session=session, update=update, now=services(context).clock())
+        part = (
+            await answers.part_for_viewer(
+                session=session,
+                part_id=int(part_text),
+                viewer_id=viewer.id,
+                viewer_pair_id=viewer.pair_id,
+            )
+            if part_text.isdigit()
+            else None
+        )
+        owner = (
+            await answers.delivery_by_id(session=session, delivery_id=part.delivery_id)
+            if part is not None
+            else None
+        )
+    if part is None or owner is None:
+        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        return
+    await query.answer()
+    await context.bot.copy_message(viewer.id, owner.user_id, part.message_id)
+
+
+async def _render(
+    update: Update, context: Context, number: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    async with services(context).database.transaction() as session:
+        user = await enter(session=session, update=update, now=services(context).clock())
+        partner = await users.partner_of(session=session, user=user)
+        days, more = await journal.page(
+            session=session, user=user, number=number, per_page=PER_PAGE
+        )
+        counts = (
+            await journal.counts(
+                session=session,
+                pair_id=user.pair_id,
+                appreciation_ids={
+                    n.id for n in nudges_by_id().values() if n.kind == Kind.APPRECIATION
+                },
+            )
+            if user.pair_id is not None
+            else None
+        )
+    if not days:
+        return texts.JOURNAL_EMPTY, None
+    blocks: list[str] = []
+    if counts is not None:
+        blocks.append(
+            texts.journal_counts(counts.both_showed_up, counts.notes_exchanged, counts.plans_made)
+        )
+    view_buttons: list[InlineKeyboardButton] = []
+    partner_name = partner.first_name if partner is not None else None
+    for day in days:
+        blocks.append(_entry(day, partner_name, view_buttons))
+    rows: list[list[InlineKeyboardButton]] = [
+        view_buttons[i : i + 2] for i in range(0, min(len(view_buttons), MAX_VIEW_BUTTONS), 2)
+    ]
+    paging = []
+    if number > 0:
+        paging.append(InlineKeyboardButton(texts.NEWER_BUTTON, callback_data=f"hist:{number - 1}"))
+    if more:
+        paging.append(InlineKeyboardButton(texts.OLDER_BUTTON, callback_data=f"hist:{number + 1}"))
+    if paging:
+        rows.append(paging)
+    return "\n\n".join(blocks), InlineKeyboardMarkup(rows) if rows else None
+
+
+def _entry(day: JournalDay, partner_name: str | None, buttons: list[InlineKeyboardButton]) -> str:
+    nudge = nudges_by_id().get(day.nudge_id)
+    label = f"{day.day:%a %d %b}"
+    if nudge is None:
+        return f"<b>{label}</b>"
+    lines = [(texts.YOU, _what(nudge.kind, day.mine, day.my_parts, True, label, buttons))]
+    if partner_name is not None:
+        theirs = day.theirs
+        if nudge.kind == Kind.QUESTION and (theirs is None or theirs.revealed_at is None):
+            answered = any(d is not None and d.answered_at for d in (day.mine, theirs))
+            what = texts.WAITING_FOR_BOTH if answered else texts.NOTHING_YET
+        else:
+            visible = theirs is not None and (
+                theirs.revealed_at is not None or theirs.shared_at is not None
+            )
+            what = _what(nudge.kind, theirs, day.their_parts, visible, label, buttons)
+        lines.append((partner_name, what))
+    return texts.journal_entry(label, texts.CATEGORY_TITLES[nudge.category], nudge.text, lines)
+
+
+def _what(
+    kind: Kind,
+    delivery: Delivery | None,
+    parts: list[AnswerPart],
+    visible: bool,
+    day_label: str,
+    buttons: list[InlineKeyboardButton],
+) -> str:
+    if delivery is None:
+        return texts.NOTHING_YET
+    marks = []
+    if kind == Kind.ACTION and delivery.done_at is not None:
+        marks.append(texts.DONE_MARK)
+    if kind == Kind.PLAN and delivery.plan_choice is not None:
+        marks.append(texts.PLAN_IN if delivery.plan_choice == "in" else texts.PLAN_OUT)
+    if visible:
+        for part in parts:
+            marks.append(_preview(part, day_label, buttons))
+    return " · ".join(marks) if marks else texts.NOTHING_YET
+
+
+def _preview(part: AnswerPart, day_label: str, buttons: list[InlineKeyboardButton]) -> str:
+    words = part.text or ""
+    short = words if len(words) <= PREVIEW else words[: PREVIEW - 1] + "…"
+    if part.content_type == "text":
+        return escape(short)
+    label = texts.MEDIA_LABELS.get(part.content_type, part.content_type)
+    buttons.append(
+        InlineKeyboardButton(texts.view_button(label, day_label), callback_data=f"view:{part.id}")
+    )
+    return f"{label}" + (f" “{escape(short)}”" if short else "")
