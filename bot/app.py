@@ -18,7 +18,18 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import answers, errors, help, journal, onboarding, pairing, texts, today
+from bot import (
+    answers,
+    errors,
+    help,
+    journal,
+    onboarding,
+    pairing,
+    pause,
+    preferences,
+    texts,
+    today,
+)
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotData, Context, Services, services
@@ -96,7 +107,10 @@ def build_application(
     application.add_handler(CommandHandler("invite", pairing.invite, PRIVATE))
     application.add_handler(CommandHandler("join", pairing.join, PRIVATE))
     application.add_handler(CommandHandler("unpair", pairing.unpair, PRIVATE))
-    application.add_handler(CommandHandler("settings", help.settings_command, PRIVATE))
+    application.add_handler(CommandHandler("settings", preferences.settings_command, PRIVATE))
+    application.add_handler(CommandHandler("topics", preferences.topics_command, PRIVATE))
+    application.add_handler(CommandHandler("pause", pause.pause_command, PRIVATE))
+    application.add_handler(CommandHandler("resume", pause.resume_command, PRIVATE))
     application.add_handler(CommandHandler("today", today.today, PRIVATE))
     application.add_handler(CommandHandler("history", journal.history, PRIVATE))
     application.add_handler(CommandHandler("help", help.help_command, PRIVATE))
@@ -111,6 +125,8 @@ def build_application(
     application.add_handler(CallbackQueryHandler(answers.heart_button, pattern=r"^heart:"))
     application.add_handler(CallbackQueryHandler(journal.page_button, pattern=r"^hist:"))
     application.add_handler(CallbackQueryHandler(journal.view_button, pattern=r"^view:"))
+    application.add_handler(CallbackQueryHandler(pause.pause_button, pattern=r"^pause:"))
+    application.add_handler(CallbackQueryHandler(preferences.settings_button, pattern=r"^set:"))
     application.add_handler(CallbackQueryHandler(help.stale_button))
 
     # Plain messages: onboarding takes the ones it waits for; the rest fall to group 1.
@@ -122,9 +138,15 @@ def build_application(
     )
     application.add_handler(
         MessageHandler(
-            PRIVATE & NEW_MESSAGE & ~filters.COMMAND & ~filters.LOCATION, answers.on_message
+            PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, pause.on_awaited_date
         ),
         group=1,
+    )
+    application.add_handler(
+        MessageHandler(
+            PRIVATE & NEW_MESSAGE & ~filters.COMMAND & ~filters.LOCATION, answers.on_message
+        ),
+        group=2,
     )
     application.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, answers.on_edit)

@@ -189,7 +189,7 @@ class Dispatcher:
                 due.delivery_id,
             )
             return Outcome(Result.FAILED)
-        text = texts.nudge_message(nudge, due.partner_name)
+        text = texts.nudge_message(nudge, due.partner_name, welcome_back=due.welcome_back)
         markup = keyboards.for_nudge(nudge.kind, due.delivery_id)
         for _ in range(SEND_TRIES):
             try:

@@ -9,29 +9,12 @@ from telegram.ext import ApplicationHandlerStop
 from bot import texts
 from bot.chat import enter, say
 from bot.context import Context, services
-from nudges.times import format_time_of_day
-from storage import users
 
 
 async def help_command(update: Update, context: Context) -> None:
     async with services(context).database.transaction() as session:
         user = await enter(session=session, update=update, now=services(context).clock())
     await say(context, user.id, texts.HELP)
-
-
-async def settings_command(update: Update, context: Context) -> None:
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=services(context).clock())
-        partner = await users.partner_of(session=session, user=user)
-    await say(
-        context,
-        user.id,
-        texts.settings_view(
-            time_text=format_time_of_day(user.nudge_time) if user.nudge_time else None,
-            zone=user.timezone,
-            partner_name=partner.first_name if partner else None,
-        ),
-    )
 
 
 async def not_private(update: Update, context: Context) -> None:

@@ -51,26 +51,23 @@ def confirm_unpair(pair_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def for_nudge(kind: Kind, delivery_id: int) -> InlineKeyboardMarkup | None:
-    """The buttons a nudge's kind needs (questions and notes are answered by replying)."""
+def for_nudge(kind: Kind, delivery_id: int) -> InlineKeyboardMarkup:
+    """The buttons a nudge's kind needs (questions and notes are answered by replying),
+    and the small pause affordance every nudge carries."""
+    rows: list[list[InlineKeyboardButton]] = []
     if kind == Kind.ACTION:
-        return InlineKeyboardMarkup(
-            [[InlineKeyboardButton(texts.DONE_BUTTON, callback_data=f"done:{delivery_id}")]]
-        )
+        rows.append([InlineKeyboardButton(texts.DONE_BUTTON, callback_data=f"done:{delivery_id}")])
     if kind == Kind.PLAN:
-        return InlineKeyboardMarkup(
+        rows.append(
             [
-                [
-                    InlineKeyboardButton(
-                        texts.PLAN_IN_BUTTON, callback_data=f"plan:in:{delivery_id}"
-                    ),
-                    InlineKeyboardButton(
-                        texts.PLAN_OUT_BUTTON, callback_data=f"plan:out:{delivery_id}"
-                    ),
-                ]
+                InlineKeyboardButton(texts.PLAN_IN_BUTTON, callback_data=f"plan:in:{delivery_id}"),
+                InlineKeyboardButton(
+                    texts.PLAN_OUT_BUTTON, callback_data=f"plan:out:{delivery_id}"
+                ),
             ]
         )
-    return None
+    rows.append([InlineKeyboardButton(texts.PAUSE_BUTTON, callback_data="pause:menu")])
+    return InlineKeyboardMarkup(rows)
 
 
 def heart(delivery_id: int) -> InlineKeyboardMarkup:

@@ -169,7 +169,10 @@ HELP = (
     "/timezone: your time zone\n"
     "/today: today's nudge again, or when the next one comes\n"
     "/history: your shared journal\n"
-    "/settings: see how things are set\n"
+    "/pause: pause the nudges for a busy stretch (<code>/pause 1w</code>)\n"
+    "/resume: nudges back on now\n"
+    "/settings: your time, days, topics and more\n"
+    "/topics: which kinds of nudges you both get\n"
     "/unpair: end the pairing\n"
     "/help: this message\n\n"
     "When things feel heavy between you, a couples counsellor can help in ways a bot "
@@ -177,13 +180,67 @@ HELP = (
 )
 
 
-def settings_view(*, time_text: str | None, zone: str | None, partner_name: str | None) -> str:
+def settings_view(
+    *,
+    time_text: str | None,
+    zone: str | None,
+    partner_name: str | None,
+    days: str,
+    topics: str | None,
+    follow_ups: bool,
+    long_distance: bool | None,
+    spark: bool,
+    pause: str | None,
+) -> str:
     partner = escape(partner_name) if partner_name else "not paired yet (/invite)"
+    lines = [
+        "<b>Your settings</b>",
+        f"⏰ Nudge time: {time_text or 'not set (/time)'}",
+        f"🌍 Time zone: {escape(zone) if zone else 'not set (/timezone)'}",
+        f"📅 Nudge days: {days}",
+        f"🔔 One gentle follow-up: {'on' if follow_ups else 'off'}",
+        f"✨ Spark (flirty, only if you both opt in): {'in' if spark else 'out'}",
+        f"💞 Partner: {partner}",
+    ]
+    if topics is not None:
+        lines.append(f"🗂 Topics (shared): {topics}")
+    if long_distance is not None:
+        lines.append(f"✈️ Long-distance (shared): {'yes' if long_distance else 'no'}")
+    if pause is not None:
+        lines.append(f"⏸ {pause}")
+    return "\n".join(lines)
+
+
+DAYS_EVERY = "every day"
+DAYS_WEEKDAYS = "weekdays"
+DAYS_WEEKENDS = "weekends"
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+SETTINGS_BACK = "‹ Back"
+PICK_TIME = "Pick your nudge time (or type <code>/time 7:30</code>):"
+PICK_ZONE = (
+    "To change your time zone, type <code>/timezone</code> and a city or zone name, like "
+    "<code>/timezone Lisbon</code>, or share your location with me."
+)
+PICK_DAYS = "Which days would you like a nudge? Tap a day to switch it on or off."
+PICK_TOPICS = (
+    "Your topics, shared by the two of you (you both get the same nudge). Tap to switch one "
+    "on or off; at least one stays on."
+)
+
+
+def paused_until_line(until: str) -> str:
+    return f"Paused until {until}"
+
+
+def partner_changed_topics(name: str, topics: str) -> str:
+    return f"{escape(name)} changed your shared topics. Now: {topics}."
+
+
+def partner_changed_long_distance(name: str, on: bool) -> str:
+    state = "long-distance" if on else "in the same place"
     return (
-        "<b>Your settings</b>\n"
-        f"⏰ Nudge time: {time_text or 'not set (/time)'}\n"
-        f"🌍 Time zone: {escape(zone) if zone else 'not set (/timezone)'}\n"
-        f"💞 Partner: {partner}"
+        f"{escape(name)} set your pair to {state}, so the nudges will fit that. "
+        "You can change it in /settings."
     )
 
 
@@ -205,7 +262,10 @@ COMMAND_MENU: list[tuple[str, str]] = [
     ("timezone", "Your time zone"),
     ("today", "Today's nudge again"),
     ("history", "Your shared journal"),
+    ("pause", "Pause nudges for a busy stretch"),
+    ("resume", "Nudges back on now"),
     ("settings", "Your settings"),
+    ("topics", "Which topics you both get"),
     ("unpair", "End the pairing"),
     ("help", "What I do"),
 ]
@@ -221,6 +281,7 @@ CATEGORY_TITLES: dict[Category, str] = {
     Category.DREAMS: "🌱 Dreams",
     Category.MEMORIES: "📷 Memories",
     Category.CARE: "🫶 Care",
+    Category.SPARK: "✨ Spark",
 }
 
 
@@ -234,13 +295,18 @@ def _kind_hint(kind: Kind, partner_name: str) -> str:
     }[kind]
 
 
-def nudge_message(nudge: Nudge, partner_name: str) -> str:
+def nudge_message(nudge: Nudge, partner_name: str, *, welcome_back: bool = False) -> str:
     """The daily nudge: its category, the nudge itself, and how to answer it."""
+    welcome = f"{WELCOME_BACK}\n\n" if welcome_back else ""
     return (
-        f"<b>{CATEGORY_TITLES[nudge.category]}</b>\n\n"
+        f"{welcome}<b>{CATEGORY_TITLES[nudge.category]}</b>\n\n"
         f"{escape(nudge.text)}\n\n"
         f"<i>{_kind_hint(nudge.kind, partner_name)}</i>"
     )
+
+
+WELCOME_BACK = "🌿 Welcome back! Your nudges are on again."
+PAUSE_BUTTON = "⏸ Busy week? Pause"
 
 
 DONE_BUTTON = "Done ✅"
@@ -351,7 +417,6 @@ PLAN_OUT_OK = "No problem 🌿 There'll be other days."
 PLAN_IN_NOTED = "Noted: you're in 🙌"
 
 
-
 def partner_plan_out(author_name: str) -> str:
     return f"{escape(author_name)} can't make this one. Maybe another time 🌿"
 
@@ -400,3 +465,61 @@ YOU = "You"
 PLAN_IN = "🙌 in"
 PLAN_OUT = "not this time"
 DONE_MARK = "✅ done"
+
+# --- pause ------------------------------------------------------------------------------
+
+PAUSE_MENU = (
+    "Busy stretch? Pause the nudges for both of you. They come back by themselves. 🌿\nHow long?"
+)
+PAUSE_CHOICES: list[tuple[str, str]] = [
+    ("1 day", "1d"),
+    ("3 days", "3d"),
+    ("1 week", "1w"),
+    ("2 weeks", "2w"),
+]
+PAUSE_UNTIL_BUTTON = "Until a date…"
+RESUME_BUTTON = "▶️ Resume now"
+ASK_PAUSE_DATE = (
+    "Until when? Type a date like <i>until 24.12.</i>, <i>until 2026-12-24</i> or "
+    "<i>until friday</i>."
+)
+PAUSE_NOT_PAIRED = "There's nothing to pause yet: nudges start once you're paired. 🙂"
+PAUSE_HOW = (
+    "You can say <code>/pause 3d</code>, <code>/pause 1w</code>, <code>/pause 10 days</code>, "
+    "<code>/pause until 24.12.</code> or <code>/pause until friday</code>, up to 90 days."
+)
+PAUSE_NOT_UNDERSTOOD = "I didn't quite get that. " + PAUSE_HOW
+PAUSE_IN_THE_PAST = "That day has already begun or passed 🙂 " + PAUSE_HOW
+PAUSE_TOO_LONG = "That's more than 90 days; let's keep pauses a little shorter. " + PAUSE_HOW
+
+
+def paused(last_day: str, back_on: str, partner_name: str, *, replaced: bool) -> str:
+    changed = "New plan: " if replaced else ""
+    return (
+        f"{changed}Nudges are paused for both of you through {last_day}. They'll come back "
+        f"by themselves on {back_on}. 🌿 I've let {escape(partner_name)} know."
+    )
+
+
+def partner_paused(name: str, back: str, *, replaced: bool) -> str:
+    if replaced:
+        return f"{escape(name)} changed the pause: your nudges come back {back}. 🌿"
+    return (
+        f"{escape(name)} paused your daily nudges for a busy stretch. 🌿 They'll come back "
+        f"by themselves {back}."
+    )
+
+
+NOT_PAUSED = "Nothing is paused right now 🙂"
+
+
+def resumed(next_nudge: str) -> str:
+    return f"Nudges are back on ▶️ {next_nudge}"
+
+
+def partner_resumed(name: str, next_nudge: str) -> str:
+    return f"{escape(name)} turned your nudges back on ▶️ {next_nudge}"
+
+
+def next_nudge_line(when: str | None) -> str:
+    return f"Your next one comes {when}." if when else ""

@@ -19,6 +19,10 @@ class Category(StrEnum):
     DREAMS = "dreams"
     MEMORIES = "memories"
     CARE = "care"
+    SPARK = "spark"  # flirty, never explicit: only while both partners opted in
+
+
+MAIN_CATEGORIES: tuple[Category, ...] = tuple(c for c in Category if c != Category.SPARK)
 
 
 class Kind(StrEnum):
@@ -97,3 +101,20 @@ def load_library() -> tuple[Nudge, ...]:
 @cache
 def nudges_by_id() -> dict[str, Nudge]:
     return {nudge.id: nudge for nudge in load_library()}
+
+
+def topics_from_text(text: str) -> frozenset[Category]:
+    """A pair's stored topics ("care,dreams") as categories; unknown names are ignored."""
+    known = {category.value: category for category in MAIN_CATEGORIES}
+    return frozenset(known[name] for name in text.split(",") if name in known)
+
+
+def topics_to_text(topics: frozenset[Category]) -> str:
+    return ",".join(c.value for c in MAIN_CATEGORIES if c in topics)
+
+
+def enabled_categories(
+    topics: frozenset[Category], *, both_want_spark: bool
+) -> frozenset[Category]:
+    """The categories a pair's nudges come from: its topics, plus spark while both opted in."""
+    return topics | {Category.SPARK} if both_want_spark else topics

@@ -102,3 +102,16 @@ def follow_up_instant(sent: datetime, zone_name: str) -> datetime | None:
     if local_later.time() >= FOLLOW_UP_LAST_LOCAL_TIME:
         return None
     return later
+
+
+WEEKDAYS_ONLY: frozenset[int] = frozenset(range(5))
+WEEKENDS_ONLY: frozenset[int] = frozenset({5, 6})
+
+
+def weekdays_from_mask(mask: int) -> frozenset[int]:
+    """Bit n set = a nudge on weekday n (Monday = 0)."""
+    return frozenset(day for day in range(7) if mask >> day & 1)
+
+
+def mask_from_weekdays(days: frozenset[int]) -> int:
+    return sum(1 << day for day in days if 0 <= day < 7)

@@ -22,7 +22,16 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nudges.choice import PastDay, choose_nudge, eligible
-from nudges.library import Category, Kind, Nudge, load_library, nudges_by_id
+from nudges.library import (
+    MAIN_CATEGORIES,
+    Category,
+    Kind,
+    Nudge,
+    enabled_categories,
+    load_library,
+    nudges_by_id,
+    topics_from_text,
+)
 from nudges.schedule import follow_up_instant, is_too_late, local_date
 from storage.models import Delivery, DeliveryStatus, Pair, PairDay, User
 from storage.schedules import can_receive, next_due_for
@@ -43,6 +52,7 @@ class DueNudge:
     nudge_id: str
     local_date: date
     attempts: int
+    welcome_back: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class _Planned:
     pair: Pair
     day: date
     due: datetime
+    welcome_back: bool
 
 
 async def claim_due(
@@ -97,13 +108,15 @@ async def claim_due(
             user.next_due_at = None
             continue
         if is_too_late(due, now, catch_up):
-            user.next_due_at = next_due_for(user, partner=partner, after=now)
+            user.next_due_at = next_due_for(user, partner=partner, pair=pair, after=now)
             continue
         assert user.timezone is not None
         day = local_date(due, user.timezone)
         user.last_nudge_date = day
-        user.next_due_at = next_due_for(user, partner=partner, after=now)
-        planned.append(_Planned(user, partner, pair, day, due))
+        user.next_due_at = next_due_for(user, partner=partner, pair=pair, after=now)
+        planned.append(_Planned(user, partner, pair, day, due, user.welcome_back))
+        user.welcome_back = False
+
     if not planned:
         await session.flush()
         return claimed
@@ -112,6 +125,13 @@ async def claim_due(
         session=session,
         wanted={(plan.pair.id or 0, plan.day) for plan in planned},
         pairs=pairs,
+        categories={
+            plan.pair.id or 0: enabled_categories(
+                topics_from_text(plan.pair.topics),
+                both_want_spark=plan.user.spark and plan.partner.spark,
+            )
+            for plan in planned
+        },
     )
     rows = [
         {
@@ -143,6 +163,7 @@ async def claim_due(
                     nudge_id=chosen[(plan.pair.id or 0, plan.day)],
                     local_date=plan.day,
                     attempts=0,
+                    welcome_back=plan.welcome_back,
                 )
             )
     await session.flush()
@@ -318,6 +339,7 @@ async def _nudges_for_days(
     session: AsyncSession,
     wanted: set[tuple[int, date]],
     pairs: dict[int, Pair],
+    categories: dict[int, frozenset[Category]],
 ) -> dict[tuple[int, date], str]:
     """The nudge of each (pair, date): the stored choice, or a new one stored now."""
     chosen = await _stored_choices(session, wanted)
@@ -337,7 +359,7 @@ async def _nudges_for_days(
     for pair_id, day in missing:
         pair = pairs[pair_id]
         nudge = choose_nudge(
-            candidates=_candidates(long_distance=pair.long_distance),
+            candidates=_candidates(categories[pair_id], long_distance=pair.long_distance),
             history=history[pair_id],
             day=day,
             seed=pair.seed,
@@ -403,8 +425,9 @@ async def claim_follow_ups(*, session: AsyncSession, now: datetime, limit: int) 
     """Unanswered nudges whose one follow-up is due; each is claimed once, ever."""
     rows = list(
         await session.exec(
-            select(Delivery, User)
+            select(Delivery, User, Pair)
             .join(User, col(User.id) == col(Delivery.user_id))
+            .join(Pair, col(Pair.id) == col(Delivery.pair_id))
             .where(
                 col(Delivery.follow_up_due_at) <= now,
                 Delivery.status == DeliveryStatus.SENT,
@@ -416,12 +439,14 @@ async def claim_follow_ups(*, session: AsyncSession, now: datetime, limit: int) 
         )
     )
     claimed: list[FollowUp] = []
-    for delivery, user in rows:
+    for delivery, user, pair in rows:
         due = delivery.follow_up_due_at
         delivery.follow_up_due_at = None
         stale = due is None or now - due > FOLLOW_UP_STALE  # the bot was down: let it go
+        paused = pair.paused_until is not None and pair.paused_until > now
         if (
             not stale
+            and not paused
             and user.follow_ups
             and user.blocked_at is None
             and user.pair_id == delivery.pair_id
@@ -433,11 +458,14 @@ async def claim_follow_ups(*, session: AsyncSession, now: datetime, limit: int) 
 
 
 @cache
-def _candidates(*, long_distance: bool) -> tuple[Nudge, ...]:
-    """The nudges a pair can get (every category, for now; topics come with settings)."""
-    return tuple(
-        eligible(load_library(), categories=frozenset(Category), long_distance=long_distance)
-    )
+def _candidates(categories: frozenset[Category], *, long_distance: bool) -> tuple[Nudge, ...]:
+    """The nudges a pair with these categories can get (never empty: all main ones else)."""
+    found = eligible(load_library(), categories=categories, long_distance=long_distance)
+    if not found:
+        found = eligible(
+            load_library(), categories=frozenset(MAIN_CATEGORIES), long_distance=long_distance
+        )
+    return tuple(found)
 
 
 def _partner(members: dict[int, list[User]], user: User) -> User | None:

@@ -17,7 +17,10 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from nudges.library import MAIN_CATEGORIES
 from storage.types import UTCDateTime
+
+ALL_TOPICS = ",".join(category.value for category in MAIN_CATEGORIES)
 
 
 class OnboardingStep(StrEnum):
@@ -55,6 +58,10 @@ class User(SQLModel, table=True):
     )
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     follow_ups: bool = True
+    weekdays: int = Field(default=0b1111111)  # bit n = weekday n (Monday = 0) gets a nudge
+    spark: bool = False  # opted in to the spark category (used only if both did)
+    awaiting: str | None = Field(default=None, max_length=24)  # a typed answer it waits for
+    welcome_back: bool = False  # the next nudge starts with a welcome-back line
     next_due_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True, index=True)
     )
@@ -84,6 +91,11 @@ class Pair(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     seed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     long_distance: bool = False
+    topics: str = Field(default=ALL_TOPICS, max_length=200)  # comma-separated categories
+    paused_until: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
+    paused_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class Invite(SQLModel, table=True):

@@ -56,3 +56,44 @@ async def end(*, session: AsyncSession, pair_id: int, now: datetime) -> list[Use
         member.next_due_at = None
     await session.flush()
     return members
+
+
+async def find(*, session: AsyncSession, pair_id: int) -> Pair | None:
+    return await session.get(Pair, pair_id)
+
+
+async def pause(
+    *, session: AsyncSession, user: User, until: datetime, now: datetime
+) -> Pair | None:
+    """Pauses the user's pair until `until` (a later pause replaces an earlier one); both
+    partners' next nudges move past it, and each gets a welcome-back line after it."""
+    if user.pair_id is None:
+        return None
+    pair = await session.get(Pair, user.pair_id)
+    if pair is None:
+        return None
+    pair.paused_until = until
+    pair.paused_by = user.id
+    for member in await session.exec(select(User).where(User.pair_id == pair.id)):
+        member.welcome_back = True
+    await reschedule_pair_of(session=session, user=user, now=now)
+    return pair
+
+
+async def resume(*, session: AsyncSession, user: User, now: datetime) -> Pair | None:
+    """Ends the pair's pause now (None if it was not paused)."""
+    if user.pair_id is None:
+        return None
+    pair = await session.get(Pair, user.pair_id)
+    if pair is None or pair.paused_until is None or pair.paused_until <= now:
+        return None
+    pair.paused_until = None
+    pair.paused_by = None
+    for member in await session.exec(select(User).where(User.pair_id == pair.id)):
+        member.welcome_back = False
+    await reschedule_pair_of(session=session, user=user, now=now)
+    return pair
+
+
+def is_paused(pair: Pair | None, now: datetime) -> bool:
+    return pair is not None and pair.paused_until is not None and pair.paused_until > now

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from nudges.schedule import next_due
-from storage.models import OnboardingStep, User
+from nudges.schedule import next_due, weekdays_from_mask
+from storage.models import OnboardingStep, Pair, User
 
 
 def can_receive(user: User, partner: User | None) -> bool:
@@ -26,28 +26,34 @@ def can_receive(user: User, partner: User | None) -> bool:
     )
 
 
-def next_due_for(user: User, *, partner: User | None, after: datetime) -> datetime | None:
-    """When `user`'s next nudge is due (strictly after `after`); None while none should come."""
-    if not can_receive(user, partner) or user.nudge_time is None or user.timezone is None:
+def next_due_for(
+    user: User, *, partner: User | None, pair: Pair | None, after: datetime
+) -> datetime | None:
+    """When `user`'s next nudge is due (strictly after `after`, on one of their nudge days,
+    after any pause of the pair); None while none should come."""
+    if pair is None or not can_receive(user, partner):
         return None
+    assert user.nudge_time is not None and user.timezone is not None
     return next_due(
         after=after,
         at=user.nudge_time,
         zone_name=user.timezone,
         last_local_date=user.last_nudge_date,
+        paused_until=pair.paused_until,
+        weekdays=weekdays_from_mask(user.weekdays),
     )
 
 
 async def reschedule_pair_of(*, session: AsyncSession, user: User, now: datetime) -> None:
     """Recomputes `next_due_at` for the user and, if paired, their partner."""
-    members = [user]
+    partner: User | None = None
+    pair: Pair | None = None
     if user.pair_id is not None:
-        result = await session.exec(
-            select(User).where(User.pair_id == user.pair_id, User.id != user.id)
-        )
-        members.extend(result.all())
-    partner = members[1] if len(members) == 2 else None
-    user.next_due_at = next_due_for(user, partner=partner, after=now)
+        partner = (
+            await session.exec(select(User).where(User.pair_id == user.pair_id, User.id != user.id))
+        ).first()
+        pair = await session.get(Pair, user.pair_id)
+    user.next_due_at = next_due_for(user, partner=partner, pair=pair, after=now)
     if partner is not None:
-        partner.next_due_at = next_due_for(partner, partner=user, after=now)
+        partner.next_due_at = next_due_for(partner, partner=user, pair=pair, after=now)
     await session.flush()

@@ -16,6 +16,7 @@ from tests.conftest import FrozenClock
 from tests.fakebot import FakeTelegram
 from tests.storage.factories import a_couple
 
+PAUSE = "⏸ Busy week? Pause"
 ALEX, SAM = 1, 2
 # Monday 23 November 2026. Berlin is UTC+1, New York UTC-5.
 MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -84,10 +85,10 @@ async def test_a_nudge_message_shows_its_category_and_the_buttons_its_kind_needs
         assert nudge.category.value.capitalize() in title
         labels = [label for label, _ in fake.buttons(message)]
         expected = {
-            Kind.ACTION: ["Done ✅"],
-            Kind.PLAN: ["I'm in 🙌", "Not this time"],
-            Kind.QUESTION: [],
-            Kind.APPRECIATION: [],
+            Kind.ACTION: ["Done ✅", PAUSE],
+            Kind.PLAN: ["I'm in 🙌", "Not this time", PAUSE],
+            Kind.QUESTION: [PAUSE],
+            Kind.APPRECIATION: [PAUSE],
         }[nudge.kind]
         assert labels == expected
         if nudge.kind in (Kind.QUESTION, Kind.APPRECIATION):
@@ -281,3 +282,58 @@ async def test_a_long_distance_pair_never_gets_a_nudge_that_needs_both_in_one_pl
     received = [by_text[body] for body in nudges_to(fake, ALEX)]
     assert len(received) == 60
     assert not any(nudge.needs_together for nudge in received)
+
+
+async def _set_spark(database: Database, user_id: int, on: bool) -> None:
+    async with database.transaction() as session:
+        user = await users.find(session=session, user_id=user_id)
+        assert user is not None
+        user.spark = on
+
+
+def _spark_count(fake: FakeTelegram, chat_id: int) -> int:
+    return sum(1 for m in fake.sent_to(chat_id) if m.text.startswith("✨ Spark"))
+
+
+async def test_spark_nudges_come_only_while_both_partners_opted_in(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    async with database.transaction() as session:
+        await a_couple(session, now=MONDAY)
+    run = dispatcher(database, telegram_bot, clock)
+    await _set_spark(database, ALEX, True)  # one opted in: nothing changes
+    for day in range(10):
+        await at(clock, MONDAY + timedelta(days=day, hours=1), run)
+    assert _spark_count(fake, ALEX) == _spark_count(fake, SAM) == 0
+
+    await _set_spark(database, SAM, True)  # both: spark joins the rotation
+    for day in range(10, 30):
+        await at(clock, MONDAY + timedelta(days=day, hours=1), run)
+    both = _spark_count(fake, ALEX)
+    assert both >= 2
+    assert _spark_count(fake, SAM) == both
+
+    await _set_spark(database, SAM, False)  # either opts out: they stop
+    for day in range(30, 50):
+        await at(clock, MONDAY + timedelta(days=day, hours=1), run)
+    assert _spark_count(fake, ALEX) == both
+    assert _spark_count(fake, SAM) == both
+
+
+async def test_topics_limit_the_categories_and_nudge_days_skip_days(
+    database: Database, telegram_bot: ExtBot[None], fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    async with database.transaction() as session:
+        _, sam, pair = await a_couple(session, now=MONDAY)
+        pair.topics = "curiosity,dreams"
+        sam.weekdays = 0b1100000  # weekends only
+        await users.set_nudge_time(session=session, user=sam, value=time(8, 0), now=MONDAY)
+    run = dispatcher(database, telegram_bot, clock)
+    for day in range(14):
+        await at(clock, MONDAY + timedelta(days=day, hours=1), run)
+    titles = {m.text.split("\n")[0] for m in fake.sent_to(ALEX)}
+    assert titles == {"🔭 Curiosity", "🌱 Dreams"}
+    assert len(fake.sent_to(ALEX)) == 14
+    assert len(fake.sent_to(SAM)) == 4  # two weekends

@@ -1,0 +1,213 @@
+"""/settings and /topics: each setting is a button that changes it in place (one message)."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden
+
+from bot import texts
+from bot.chat import enter, say
+from bot.context import Context, services
+from nudges.library import MAIN_CATEGORIES, Category, topics_from_text, topics_to_text
+from nudges.schedule import (
+    EVERY_DAY,
+    WEEKDAYS_ONLY,
+    WEEKENDS_ONLY,
+    mask_from_weekdays,
+    weekdays_from_mask,
+)
+from nudges.times import format_time_of_day, parse_time_of_day
+from nudges.zones import zone
+from storage import pairs, users
+from storage.models import Pair, User
+from storage.schedules import reschedule_pair_of
+
+Button = InlineKeyboardButton
+View = tuple[str, InlineKeyboardMarkup]
+PRESETS = {"all": EVERY_DAY, "wk": WEEKDAYS_ONLY, "we": WEEKENDS_ONLY}
+PICKER_TIMES = ("06:30", "07:00", "07:30", "08:00", "08:30", "09:00")
+CATEGORY_BY_NAME = {category.value: category for category in MAIN_CATEGORIES}
+
+
+async def settings_command(update: Update, context: Context) -> None:
+    await _send(update, context, "main")
+
+
+async def topics_command(update: Update, context: Context) -> None:
+    await _send(update, context, "topics")
+
+
+async def settings_button(update: Update, context: Context) -> None:
+    """Every `set:…` button: change what it names, then redraw the message in place."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    view = await _change_and_view(update, context, query.data.removeprefix("set:"))
+    if view is None:
+        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        return
+    await query.answer()
+    await query.edit_message_text(view[0], reply_markup=view[1])
+
+
+async def _send(update: Update, context: Context, action: str) -> None:
+    view = await _change_and_view(update, context, action)
+    if view is not None and update.effective_chat is not None:
+        await say(context, update.effective_chat.id, view[0], view[1])
+
+
+async def _change_and_view(update: Update, context: Context, action: str) -> View | None:
+    """Applies `action` and returns the view to show; None for an unknown or stale one."""
+    now = services(context).clock()
+    async with services(context).database.transaction() as session:
+        user = await enter(session=session, update=update, now=now)
+        partner = await users.partner_of(session=session, user=user)
+        pair = await pairs.find(session=session, pair_id=user.pair_id) if user.pair_id else None
+        screen, news = await _change(session, now, user, partner, pair, action)
+        if screen is None:
+            return None
+        view = _render(screen, user, partner, pair, now)
+    if news is not None and partner is not None:
+        with contextlib.suppress(Forbidden):
+            await say(context, partner.id, news)
+    return view
+
+
+async def _change(
+    session: AsyncSession,
+    now: datetime,
+    user: User,
+    partner: User | None,
+    pair: Pair | None,
+    action: str,
+) -> tuple[str | None, str | None]:
+    """Changes the rows as `action` says; returns (the screen to show, news for the partner).
+
+    Shared settings (topics, long-distance) tell the partner; spark opt-in/out never does.
+    """
+    if action in ("main", "time", "zone", "days"):
+        return action, None
+    if action.startswith("t:"):
+        chosen = parse_time_of_day(action.removeprefix("t:"))
+        if chosen is None:
+            return None, None
+        await users.set_nudge_time(session=session, user=user, value=chosen, now=now)
+        return "main", None
+    if action.startswith("days:") and action.removeprefix("days:") in PRESETS:
+        user.weekdays = mask_from_weekdays(PRESETS[action.removeprefix("days:")])
+        await reschedule_pair_of(session=session, user=user, now=now)
+        return "days", None
+    if action.startswith("d:") and action.removeprefix("d:") in tuple("0123456"):
+        days = weekdays_from_mask(user.weekdays) ^ {int(action.removeprefix("d:"))}
+        if days:  # at least one day stays on
+            user.weekdays = mask_from_weekdays(frozenset(days))
+            await reschedule_pair_of(session=session, user=user, now=now)
+        return "days", None
+    if action == "fu":
+        user.follow_ups = not user.follow_ups
+        return "main", None
+    if action == "spark":
+        user.spark = not user.spark
+        return "main", None
+    if pair is None or partner is None:
+        return None, None
+    if action == "topics":
+        return "topics", None
+    if action.startswith("tp:") and action.removeprefix("tp:") in CATEGORY_BY_NAME:
+        topics = topics_from_text(pair.topics) ^ {CATEGORY_BY_NAME[action.removeprefix("tp:")]}
+        if not topics:  # at least one topic stays on
+            return "topics", None
+        pair.topics = topics_to_text(frozenset(topics))
+        return "topics", texts.partner_changed_topics(user.first_name, _topics_text(topics))
+    if action == "ld":
+        pair.long_distance = not pair.long_distance
+        return "main", texts.partner_changed_long_distance(user.first_name, pair.long_distance)
+    return None, None
+
+
+def _render(
+    screen: str, user: User, partner: User | None, pair: Pair | None, now: datetime
+) -> View:
+    back = [Button(texts.SETTINGS_BACK, callback_data="set:main")]
+    if screen == "time":
+        times = [Button(t, callback_data=f"set:t:{t}") for t in PICKER_TIMES]
+        return texts.PICK_TIME, InlineKeyboardMarkup([times[:3], times[3:], back])
+    if screen == "zone":
+        return texts.PICK_ZONE, InlineKeyboardMarkup([back])
+    if screen == "days":
+        days = weekdays_from_mask(user.weekdays)
+        presets = [
+            Button(texts.DAYS_EVERY.capitalize(), callback_data="set:days:all"),
+            Button(texts.DAYS_WEEKDAYS.capitalize(), callback_data="set:days:wk"),
+            Button(texts.DAYS_WEEKENDS.capitalize(), callback_data="set:days:we"),
+        ]
+        toggles = [
+            Button(_tick(day in days) + name, callback_data=f"set:d:{day}")
+            for day, name in enumerate(texts.WEEKDAY_NAMES)
+        ]
+        return texts.PICK_DAYS, InlineKeyboardMarkup([presets, toggles[:4], toggles[4:], back])
+    if screen == "topics" and pair is not None:
+        topics = topics_from_text(pair.topics)
+        toggles = [
+            Button(_tick(c in topics) + texts.CATEGORY_TITLES[c], callback_data=f"set:tp:{c}")
+            for c in MAIN_CATEGORIES
+        ]
+        rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
+        return texts.PICK_TOPICS, InlineKeyboardMarkup([*rows, back])
+    return _main(user, partner, pair, now)
+
+
+def _main(user: User, partner: User | None, pair: Pair | None, now: datetime) -> View:
+    paused = None
+    if pair is not None and pair.paused_until is not None and pairs.is_paused(pair, now):
+        local = pair.paused_until.astimezone(zone(user.timezone or "UTC"))
+        paused = texts.paused_until_line(f"{local:%a %d %b, %H:%M}")
+    text = texts.settings_view(
+        time_text=format_time_of_day(user.nudge_time) if user.nudge_time else None,
+        zone=user.timezone,
+        partner_name=partner.first_name if partner else None,
+        days=_days_text(weekdays_from_mask(user.weekdays)),
+        topics=_topics_text(topics_from_text(pair.topics)) if pair else None,
+        follow_ups=user.follow_ups,
+        long_distance=pair.long_distance if pair else None,
+        spark=user.spark,
+        pause=paused,
+    )
+    rows = [
+        [Button("⏰ Time", callback_data="set:time"), Button("🌍 Zone", callback_data="set:zone")],
+        [
+            Button("📅 Days", callback_data="set:days"),
+            Button("🔔 Follow-up", callback_data="set:fu"),
+        ],
+        [Button("✨ Spark", callback_data="set:spark")],
+    ]
+    if pair is not None:
+        rows.append(
+            [
+                Button("🗂 Topics", callback_data="set:topics"),
+                Button("✈️ Long-distance", callback_data="set:ld"),
+            ]
+        )
+        rows.append([Button("⏸ Pause or resume", callback_data="pause:menu")])
+    return text, InlineKeyboardMarkup(rows)
+
+
+def _tick(on: bool) -> str:
+    return "✅ " if on else "▫️ "
+
+
+def _days_text(days: frozenset[int]) -> str:
+    named = {
+        EVERY_DAY: texts.DAYS_EVERY,
+        WEEKDAYS_ONLY: texts.DAYS_WEEKDAYS,
+        WEEKENDS_ONLY: texts.DAYS_WEEKENDS,
+    }
+    return named.get(days) or ", ".join(texts.WEEKDAY_NAMES[day] for day in sorted(days))
+
+
+def _topics_text(topics: frozenset[Category]) -> str:
+    return ", ".join(texts.CATEGORY_TITLES[c] for c in MAIN_CATEGORIES if c in topics)
