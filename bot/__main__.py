@@ -1,4 +1,5 @@
-"""`python -m bot` runs the bot; `python -m bot migrate` only applies migrations."""
+"""`python -m bot` runs the bot; `migrate` only applies migrations; `encrypt-existing` seals
+answers stored before ANSWER_ENCRYPTION_KEY was set."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.app import run
 from bot.clock import file_clock, system_clock
 from bot.config import ConfigError, Settings, configure_logging
+from storage import crypto
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 
@@ -23,55 +25,62 @@ log = logging.getLogger("bot")
 
 async def _check_token(settings: Settings) -> None:
     """One getMe before anything else, so a wrong token is one clear line, not a traceback."""
-    bot = Bot(
-        settings.token,
-        base_url=settings.api_base_url or "https://api.telegram.org/bot",
-    )
+    bot = Bot(settings.token, base_url=settings.api_base_url or "https://api.telegram.org/bot")
     async with bot:
         await bot.get_me()
 
 
-async def _migrate(settings: Settings) -> None:
+async def _prepare_database(settings: Settings, *, encrypt_existing: bool = False) -> None:
+    """Migrations, then the answer key checked against what is stored (or used to seal it)."""
     database = Database(settings.database_url)
     try:
         await upgrade_to_head(database)
+        if encrypt_existing:
+            sealed = await crypto.encrypt_existing(database)
+            log.info("sealed %d answer texts", sealed)
+        await crypto.check_key_opens_answers(database)
     finally:
         await database.dispose()
 
 
+def _fail(message: str, code: int = 2) -> int:
+    print(f"couplet: {message}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Couplet, the bot.")
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate"])
+    parser.add_argument(
+        "command", nargs="?", default="run", choices=["run", "migrate", "encrypt-existing"]
+    )
     arguments = parser.parse_args(argv)
     try:
         settings = Settings.load()
     except ConfigError as error:
-        print(f"couplet: {error}", file=sys.stderr)
-        return 2
+        return _fail(str(error))
     configure_logging(settings)
     try:
-        if arguments.command == "migrate":
-            asyncio.run(_migrate(settings))
-            log.info("database is up to date")
-        else:
-            if settings.webhook_url is not None:
-                print(
-                    "couplet: webhook mode is not available yet; unset WEBHOOK_URL to poll.",
-                    file=sys.stderr,
+        crypto.configure(settings.answer_encryption_key)
+        if arguments.command != "run":
+            asyncio.run(
+                _prepare_database(
+                    settings, encrypt_existing=arguments.command == "encrypt-existing"
                 )
-                return 2
-            asyncio.run(_check_token(settings))
-            test_clock = os.environ.get("COUPLET_TEST_CLOCK_FILE")
-            run(settings, clock=file_clock(Path(test_clock)) if test_clock else system_clock)
+            )
+            log.info("database is up to date")
+            return 0
+        if settings.webhook_url is not None:
+            return _fail("webhook mode is not available yet; unset WEBHOOK_URL to poll.")
+        asyncio.run(_check_token(settings))
+        asyncio.run(_prepare_database(settings))
+        test_clock = os.environ.get("COUPLET_TEST_CLOCK_FILE")
+        run(settings, clock=file_clock(Path(test_clock)) if test_clock else system_clock)
+    except crypto.EncryptionKeyError as error:
+        return _fail(f"{error}.")
     except InvalidToken:
-        print(
-            "couplet: Telegram rejected TELEGRAM_BOT_TOKEN; copy it again from @BotFather.",
-            file=sys.stderr,
-        )
-        return 2
+        return _fail("Telegram rejected TELEGRAM_BOT_TOKEN; copy it again from @BotFather.")
     except NetworkError as error:
-        print(f"couplet: cannot reach the Telegram Bot API ({error}).", file=sys.stderr)
-        return 3
+        return _fail(f"cannot reach the Telegram Bot API ({error}).", 3)
     return 0
 
 

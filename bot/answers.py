@@ -14,10 +14,10 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
-from telegram.error import Forbidden
+from telegram.error import Forbidden, TelegramError
 
 from bot import keyboards, texts
-from bot.chat import enter, say, sender_id
+from bot.chat import enter, say, sender_id, tell
 from bot.context import Context, services
 from bot.sharing import share_parts
 from nudges.library import Kind, Nudge, nudges_by_id
@@ -90,14 +90,18 @@ class Turn:
 
     def tell(self, chat_id: int, text: str) -> None:
         bot = self.context.bot
-        self.sends.append(lambda: bot.send_message(chat_id, text))
+        self.sends.append(lambda: tell(bot, chat_id, text))
 
     async def flush(self) -> None:
+        """Sends each queued message; one that fails does not stop the others (the answer is
+        stored either way and shows in /history)."""
         for send in self.sends:
             try:
                 await send()
             except Forbidden:
                 log.info("a partner has blocked the bot; their copy was not delivered")
+            except TelegramError as error:
+                log.warning("a shared answer was not delivered: %s", error.message)
 
 
 async def on_message(update: Update, context: Context) -> None:
@@ -282,10 +286,7 @@ async def heart_button(update: Update, context: Context) -> None:
         return
     await query.answer(texts.HEART_BUTTON)
     if author is not None:
-        try:
-            await say(context, author.id, texts.note_loved(reader.first_name))
-        except Forbidden:
-            log.info("the author of a note has blocked the bot")
+        await tell(context.bot, author.id, texts.note_loved(reader.first_name))
 
 
 async def on_edit(update: Update, context: Context) -> None:

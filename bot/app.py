@@ -27,6 +27,7 @@ from bot import (
     pairing,
     pause,
     preferences,
+    privacy,
     texts,
     today,
 )
@@ -35,7 +36,7 @@ from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotData, Context, Services, services
 from bot.dispatch import Dispatcher
 from bot.pacing import PacedRateLimiter
-from storage import deliveries
+from storage import crypto, deliveries
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 
@@ -49,12 +50,14 @@ def build_application(
     settings: Settings,
     *,
     clock: Clock = system_clock,
-    request: BaseRequest | None = None,
+    requests: tuple[BaseRequest, BaseRequest] | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot: its services, every feature's handlers, start-up and shutdown steps.
 
-    `request` replaces the HTTP layer (tests pass an in-process fake Bot API there).
+    `requests` (one for calls, one for getUpdates) replace the HTTP layer: tests pass an
+    in-process fake Bot API there.
     """
+    crypto.configure(settings.answer_encryption_key)
     database = Database(settings.database_url)
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder()
@@ -75,8 +78,9 @@ def build_application(
         builder = builder.base_url(settings.api_base_url)
         if settings.api_file_url is not None:
             builder = builder.base_file_url(settings.api_file_url)
-    if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+    if requests is not None:
+        builder = builder.request(requests[0]).get_updates_request(requests[1])
+
     application = builder.build()
     dispatcher = Dispatcher(
         database=database, bot=application.bot, clock=clock, catch_up=settings.catch_up
@@ -110,6 +114,8 @@ def build_application(
     application.add_handler(CommandHandler("settings", preferences.settings_command, PRIVATE))
     application.add_handler(CommandHandler("topics", preferences.topics_command, PRIVATE))
     application.add_handler(CommandHandler("pause", pause.pause_command, PRIVATE))
+    application.add_handler(CommandHandler("export", privacy.export, PRIVATE))
+    application.add_handler(CommandHandler("delete", privacy.delete, PRIVATE))
     application.add_handler(CommandHandler("resume", pause.resume_command, PRIVATE))
     application.add_handler(CommandHandler("today", today.today, PRIVATE))
     application.add_handler(CommandHandler("history", journal.history, PRIVATE))
@@ -126,6 +132,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(journal.page_button, pattern=r"^hist:"))
     application.add_handler(CallbackQueryHandler(journal.view_button, pattern=r"^view:"))
     application.add_handler(CallbackQueryHandler(pause.pause_button, pattern=r"^pause:"))
+    application.add_handler(CallbackQueryHandler(privacy.delete_button, pattern=r"^delete:"))
     application.add_handler(CallbackQueryHandler(preferences.settings_button, pattern=r"^set:"))
     application.add_handler(CallbackQueryHandler(help.stale_button))
 
@@ -175,6 +182,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     """Migrates the database, learns the bot's username, sets the command menu."""
     services: Services = application.bot_data.services
     await upgrade_to_head(services.database)
+    await crypto.check_key_opens_answers(services.database)
     if services.database.is_sqlite:
         async with services.database.transaction() as session:
             released = await deliveries.release_claims_of_dead_processes(

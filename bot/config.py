@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 
 from nudges.times import parse_time_of_day
@@ -39,6 +40,7 @@ class Settings:
     dispatch_interval: float = 5.0
     catch_up: timedelta = timedelta(hours=3)
     max_messages_per_second: float = 28.0
+    answer_encryption_key: str | None = None
 
     @property
     def api_file_url(self) -> str | None:
@@ -144,7 +146,21 @@ class Settings:
             dispatch_interval=dispatch_interval,
             catch_up=timedelta(hours=catch_up_hours),
             max_messages_per_second=max_rate,
+            answer_encryption_key=_encryption_key(get("ANSWER_ENCRYPTION_KEY")),
         )
+
+
+def _encryption_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    try:
+        Fernet(key.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise ConfigError(
+            'ANSWER_ENCRYPTION_KEY is not a valid key. Make one with: python -c "from '
+            'cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+        ) from None
+    return key
 
 
 def _number(text: str, name: str) -> float:
@@ -174,7 +190,7 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(
         RedactingFormatter(
             "%(asctime)s %(levelname)s %(name)s: %(message)s",
-            [settings.token, settings.webhook_secret or ""],
+            [settings.token, settings.webhook_secret or "", settings.answer_encryption_key or ""],
         )
     )
     root = logging.getLogger()

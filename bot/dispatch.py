@@ -28,6 +28,7 @@ from telegram.error import (
 )
 
 from bot import keyboards, texts
+from bot.chat import tell
 from bot.clock import Clock
 from bot.pacing import retry_seconds
 from nudges.library import nudges_by_id
@@ -177,7 +178,7 @@ class Dispatcher:
                         blocked.append((user.first_name, partner.id))
         report.count(outcome.result for outcome in outcomes)
         for name, partner_id in blocked:
-            await self._tell_partner(partner_id, texts.partner_blocked(name))
+            await tell(self.bot, partner_id, texts.partner_blocked(name))
             report.partners_told.append(partner_id)
 
     async def _send(self, due: DueNudge) -> Outcome:
@@ -216,14 +217,6 @@ class Dispatcher:
                 return Outcome(Result.RETRY)
             return Outcome(Result.SENT, message.message_id)
         return Outcome(Result.RETRY)
-
-    async def _tell_partner(self, chat_id: int, text: str) -> None:
-        try:
-            await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
-        except Forbidden:
-            log.info("partner %s has blocked the bot too", chat_id)
-        except NetworkError as error:
-            log.warning("could not tell partner %s: %s", chat_id, error.message)
 
 
 def _request_went_out(error: TimedOut) -> bool:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden
 from telegram.helpers import create_deep_linked_url
 
 from bot import keyboards, texts
-from bot.chat import enter, say, sender_id
+from bot.chat import enter, say, sender_id, tell
 from bot.context import Context, services
 from bot.onboarding import ask_next_step
 from nudges.invites import (
@@ -114,7 +113,7 @@ async def _pair_by_code(update: Update, context: Context, code: str) -> None:
         await say(context, joiner.id, _refusal(verdict, inviter, partner))
         return
     await say(context, joiner.id, texts.paired_with(inviter.first_name))
-    await _tell(context, inviter.id, texts.paired_with(joiner.first_name))
+    await tell(context.bot, inviter.id, texts.paired_with(joiner.first_name))
     if joiner.onboarding_step != OnboardingStep.DONE:
         await ask_next_step(context, joiner)
 
@@ -173,12 +172,4 @@ async def unpair_button(update: Update, context: Context) -> None:
         return
     await query.answer()
     await query.edit_message_text(texts.unpaired(partner.first_name))
-    await _tell(context, partner.id, texts.partner_unpaired(user.first_name))
-
-
-async def _tell(context: Context, chat_id: int, text: str) -> None:
-    """A message to the partner; if they blocked the bot, that is not the sender's problem."""
-    try:
-        await say(context, chat_id, text)
-    except Forbidden:
-        log.info("partner %s has blocked the bot; message not delivered", chat_id)
+    await tell(context.bot, partner.id, texts.partner_unpaired(user.first_name))

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Forbidden
 from telegram.ext import ApplicationHandlerStop
 
 from bot import texts
-from bot.chat import enter, say, sender_id
+from bot.chat import enter, say, sender_id, tell
 from bot.context import Context, services
 from nudges.pause import PauseError, PauseProblem, last_paused_day, parse_pause, pause_ends_at
 from nudges.schedule import local_date
@@ -132,8 +131,8 @@ async def _pause(update: Update, context: Context, text: str) -> None:
             replaced=replaced,
         ),
     )
-    await _tell(
-        context,
+    await tell(
+        context.bot,
         partner.id,
         texts.partner_paused(user.first_name, _back(until, partner), replaced=replaced),
     )
@@ -150,8 +149,8 @@ async def resume_command(update: Update, context: Context) -> None:
         await say(context, user.id, texts.NOT_PAUSED)
         return
     await say(context, user.id, texts.resumed(_next_line(user, now)))
-    await _tell(
-        context, partner.id, texts.partner_resumed(user.first_name, _next_line(partner, now))
+    await tell(
+        context.bot, partner.id, texts.partner_resumed(user.first_name, _next_line(partner, now))
     )
 
 
@@ -170,10 +169,3 @@ def _next_line(person: User, now: datetime) -> str:
     today = local_date(now, person.timezone)
     day = "today" if local.date() == today else f"on {local:%a %d %b}"
     return texts.next_nudge_line(f"{day} at {local:%H:%M}")
-
-
-async def _tell(context: Context, chat_id: int, text: str) -> None:
-    try:
-        await say(context, chat_id, text)
-    except Forbidden:
-        return

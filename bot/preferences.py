@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import Forbidden
 
 from bot import texts
-from bot.chat import enter, say
+from bot.chat import enter, say, tell
 from bot.context import Context, services
 from nudges.library import MAIN_CATEGORIES, Category, topics_from_text, topics_to_text
 from nudges.schedule import (
@@ -72,8 +70,7 @@ async def _change_and_view(update: Update, context: Context, action: str) -> Vie
             return None
         view = _render(screen, user, partner, pair, now)
     if news is not None and partner is not None:
-        with contextlib.suppress(Forbidden):
-            await say(context, partner.id, news)
+        await tell(context.bot, partner.id, news)
     return view
 
 

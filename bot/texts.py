@@ -174,6 +174,8 @@ HELP = (
     "/settings: your time, days, topics and more\n"
     "/topics: which kinds of nudges you both get\n"
     "/unpair: end the pairing\n"
+    "/export: everything stored about you, as a file\n"
+    "/delete: erase everything stored about you\n"
     "/help: this message\n\n"
     "When things feel heavy between you, a couples counsellor can help in ways a bot "
     "can't. 💛"
@@ -267,6 +269,8 @@ COMMAND_MENU: list[tuple[str, str]] = [
     ("settings", "Your settings"),
     ("topics", "Which topics you both get"),
     ("unpair", "End the pairing"),
+    ("export", "Your data, as a file"),
+    ("delete", "Erase everything about you"),
     ("help", "What I do"),
 ]
 
@@ -523,3 +527,22 @@ def partner_resumed(name: str, next_nudge: str) -> str:
 
 def next_nudge_line(when: str | None) -> str:
     return f"Your next one comes {when}." if when else ""
+
+
+# --- privacy ----------------------------------------------------------------------------
+
+EXPORT_CAPTION = "Everything Couplet stores about you, as JSON. 🔐"
+EXPORT_JOURNAL_CAPTION = "Your journal, readable. 📖"
+DELETE_CONFIRM = (
+    "Erase everything I store about you: your settings, your nudges, your answers and your "
+    "pairing? Your partner keeps their own answers. This can't be undone. "
+    "(/export first if you'd like a copy.)"
+)
+DELETE_YES = "Yes, erase everything"
+DELETE_NO = "Keep my data"
+DELETE_KEPT = "Okay, nothing was erased. 💛"
+DELETED = (
+    "Done. Everything I stored about you is erased. If you ever want to come back, /start "
+    "begins afresh. Take good care. 🌿"
+)
+NOTHING_STORED = "I don't have anything stored about you. 🙂"

@@ -64,7 +64,9 @@ class Database:
             str(url) if isinstance(url, str) else url.render_as_string(hide_password=False)
         )
         self.is_sqlite = self.url.drivername.startswith("sqlite")
-        options: dict[str, Any] = {"echo": echo}
+        # hide_parameters: SQL errors must never carry answer texts into the logs.
+        options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+
         if not self.is_sqlite:
             options |= {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
         self.engine: AsyncEngine = create_async_engine(self.url, **options)

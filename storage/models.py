@@ -12,12 +12,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
 from nudges.library import MAIN_CATEGORIES
+from storage.crypto import SealedText
 from storage.types import UTCDateTime
 
 ALL_TOPICS = ",".join(category.value for category in MAIN_CATEGORIES)
@@ -225,7 +225,7 @@ class AnswerPart(SQLModel, table=True):
     )
     message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     content_type: str = Field(max_length=16)
-    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    text: str | None = Field(default=None, sa_column=Column(SealedText, nullable=True))
     file_id: str | None = Field(default=None, max_length=256)
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     edited_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

@@ -1,0 +1,171 @@
+"""Data rights: everything stored about a user, and erasing it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import delete, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from nudges.library import nudges_by_id
+from storage import pairs
+from storage.models import AnswerPart, Delivery, Invite, Pair, User, WrongCode
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+def _part(part: AnswerPart) -> dict[str, Any]:
+    return {
+        "type": part.content_type,
+        "text": part.text,
+        "media_file_id": part.file_id,
+        "at": _plain(part.created_at),
+        "edited_at": _plain(part.edited_at),
+    }
+
+
+async def export(*, session: AsyncSession, user: User) -> dict[str, Any]:
+    """Everything stored about the user, as plain JSON-able data (and nothing about anyone
+    else except what their partner shared with them)."""
+    library = nudges_by_id()
+    names: dict[int, str] = {}
+    pair_rows = list(
+        await session.exec(
+            select(Pair)
+            .where(or_(col(Pair.user_a_id) == user.id, col(Pair.user_b_id) == user.id))
+            .order_by(col(Pair.created_at))
+        )
+    )
+    others = {p.user_b_id if p.user_a_id == user.id else p.user_a_id for p in pair_rows} - {None}
+    if others:
+        for other in await session.exec(select(User).where(col(User.id).in_(others))):
+            names[other.id] = other.first_name
+    mine = list(
+        await session.exec(
+            select(Delivery).where(Delivery.user_id == user.id).order_by(col(Delivery.local_date))
+        )
+    )
+    parts = await _parts_by_delivery(session, [d.id or 0 for d in mine])
+    nudges_received = []
+    for delivery in mine:
+        nudge = library.get(delivery.nudge_id)
+        entry: dict[str, Any] = {
+            "date": _plain(delivery.local_date),
+            "nudge_id": delivery.nudge_id,
+            "category": nudge.category.value if nudge else None,
+            "kind": nudge.kind.value if nudge else None,
+            "text": nudge.text if nudge else None,
+            "status": delivery.status,
+            "sent_at": _plain(delivery.sent_at),
+            "answered_at": _plain(delivery.answered_at),
+            "done_at": _plain(delivery.done_at),
+            "plan_choice": delivery.plan_choice,
+            "my_answer": [_part(p) for p in parts.get(delivery.id or 0, [])],
+            "partner_shared_with_me": [],
+        }
+        partner_delivery = (
+            (
+                await session.exec(
+                    select(Delivery).where(
+                        Delivery.pair_id == delivery.pair_id,
+                        Delivery.local_date == delivery.local_date,
+                        Delivery.user_id != user.id,
+                    )
+                )
+            ).first()
+            if delivery.pair_id is not None
+            else None
+        )
+        shared = partner_delivery is not None and (
+            partner_delivery.revealed_at is not None or partner_delivery.shared_at is not None
+        )
+        if partner_delivery is not None and shared:
+            their_parts = await _parts_by_delivery(session, [partner_delivery.id or 0])
+            entry["partner_shared_with_me"] = [
+                _part(p) for p in their_parts.get(partner_delivery.id or 0, [])
+            ]
+        nudges_received.append(entry)
+    invites = list(await session.exec(select(Invite).where(Invite.inviter_id == user.id)))
+    return {
+        "profile": {
+            "telegram_user_id": user.id,
+            "first_name": user.first_name,
+            "time_zone": user.timezone,
+            "nudge_time": _plain(user.nudge_time),
+            "nudge_weekdays": [d for d in range(7) if user.weekdays >> d & 1],
+            "follow_ups": user.follow_ups,
+            "spark_opt_in": user.spark,
+            "onboarding_step": user.onboarding_step,
+            "created_at": _plain(user.created_at),
+            "next_nudge_due_at": _plain(user.next_due_at),
+        },
+        "pairs": [
+            {
+                "partner": names.get(
+                    (p.user_b_id if p.user_a_id == user.id else p.user_a_id) or 0,
+                    "(erased)",
+                ),
+                "since": _plain(p.created_at),
+                "ended_at": _plain(p.ended_at),
+                "current": p.id == user.pair_id,
+                "topics": p.topics.split(","),
+                "long_distance": p.long_distance,
+                "paused_until": _plain(p.paused_until),
+            }
+            for p in pair_rows
+        ],
+        "invites": [
+            {
+                "created_at": _plain(i.created_at),
+                "expires_at": _plain(i.expires_at),
+                "used_at": _plain(i.used_at),
+                "revoked_at": _plain(i.revoked_at),
+            }
+            for i in invites
+        ],
+        "nudges": nudges_received,
+    }
+
+
+async def erase(*, session: AsyncSession, user_id: int, now: datetime) -> list[User]:
+    """Erases every row about the user; returns the partner they had (to tell), if any.
+
+    The partner keeps their own answers; the user's disappear from the pair's journal.
+    """
+    user = await session.get(User, user_id)
+    if user is None:
+        return []
+    members = (
+        await pairs.end(session=session, pair_id=user.pair_id, now=now) if user.pair_id else []
+    )
+    my_deliveries = select(Delivery.id).where(Delivery.user_id == user_id)
+    await session.exec(delete(AnswerPart).where(col(AnswerPart.delivery_id).in_(my_deliveries)))
+    await session.exec(delete(Delivery).where(col(Delivery.user_id) == user_id))
+    await session.exec(delete(Invite).where(col(Invite.inviter_id) == user_id))
+    await session.exec(delete(WrongCode).where(col(WrongCode.user_id) == user_id))
+    await session.exec(update(Pair).where(col(Pair.user_a_id) == user_id).values(user_a_id=None))
+    await session.exec(update(Pair).where(col(Pair.user_b_id) == user_id).values(user_b_id=None))
+    await session.exec(update(Pair).where(col(Pair.paused_by) == user_id).values(paused_by=None))
+    await session.delete(user)
+    await session.flush()
+    return [member for member in members if member.id != user_id]
+
+
+async def _parts_by_delivery(
+    session: AsyncSession, delivery_ids: list[int]
+) -> dict[int, list[AnswerPart]]:
+    grouped: dict[int, list[AnswerPart]] = {}
+    if delivery_ids:
+        for part in await session.exec(
+            select(AnswerPart)
+            .where(col(AnswerPart.delivery_id).in_(delivery_ids))
+            .order_by(col(AnswerPart.id))
+        ):
+            grouped.setdefault(part.delivery_id, []).append(part)
+    return grouped

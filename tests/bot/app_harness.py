@@ -1,0 +1,61 @@
+"""The real `Application`, in process: updates go in as Telegram's JSON through
+`process_update`, calls go out through the fake Bot API's `BaseRequest`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.clock import Clock
+from bot.config import Settings
+from tests.fakebot import FakeTelegram, FakeTelegramRequest
+
+
+@dataclass
+class RunningApp:
+    application: Application  # type: ignore[type-arg]
+    fake: FakeTelegram
+    errors: list[BaseException] = field(default_factory=list)
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        """Processes one update exactly as polling would (errors go to the error handlers)."""
+        parsed = Update.de_json(update, self.application.bot)
+        assert parsed is not None
+        await self.application.process_update(parsed)
+
+
+@asynccontextmanager
+async def running_app(
+    fake: FakeTelegram, *, database_url: str, clock: Clock, token: str
+) -> AsyncIterator[RunningApp]:
+    """Builds the bot as `python -m bot` would (same handlers, same start-up), without polling
+    or the dispatcher tick; unhandled handler errors are collected in `errors`."""
+    settings = Settings.from_values(
+        {"TELEGRAM_BOT_TOKEN": token, "DATABASE_URL": database_url, "MAX_MESSAGES_PER_SECOND": "0"}
+    )
+    application = build_application(
+        settings,
+        clock=clock,
+        requests=(FakeTelegramRequest(fake, read_timeout=2), FakeTelegramRequest(fake)),
+    )
+    running = RunningApp(application, fake)
+
+    async def record(update: object, context: Any) -> None:
+        if context.error is not None:
+            running.errors.append(context.error)
+
+    application.add_error_handler(record)
+    async with application:
+        assert application.post_init is not None
+        await application.post_init(application)
+        try:
+            yield running
+        finally:
+            assert application.post_shutdown is not None
+            await application.post_shutdown(application)
