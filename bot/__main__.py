@@ -17,7 +17,7 @@ from bot.app import run
 from bot.clock import file_clock, system_clock
 from bot.config import ConfigError, Settings, configure_logging
 from storage import crypto
-from storage.db import Database
+from storage.db import AlreadyRunning, Database, lock_sqlite_file
 from storage.migrate import upgrade_to_head
 
 log = logging.getLogger("bot")
@@ -71,10 +71,18 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if settings.webhook_url is not None:
             return _fail("webhook mode is not available yet; unset WEBHOOK_URL to poll.")
+        lock = lock_sqlite_file(settings.database_url)  # held until the process ends
         asyncio.run(_check_token(settings))
         asyncio.run(_prepare_database(settings))
         test_clock = os.environ.get("COUPLET_TEST_CLOCK_FILE")
         run(settings, clock=file_clock(Path(test_clock)) if test_clock else system_clock)
+        del lock
+
+    except AlreadyRunning as error:
+        return _fail(
+            f"another Couplet process is already using {error}. SQLite serves one process; "
+            "for several, use PostgreSQL (DATABASE_URL=postgresql://…)."
+        )
     except crypto.EncryptionKeyError as error:
         return _fail(f"{error}.")
     except InvalidToken:

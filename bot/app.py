@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -83,8 +85,12 @@ def build_application(
 
     application = builder.build()
     dispatcher = Dispatcher(
-        database=database, bot=application.bot, clock=clock, catch_up=settings.catch_up
+        database=database,
+        bot=application.bot,
+        clock=clock,
+        catch_up=settings.catch_up,
     )
+
     bot_data: BotData = application.bot_data
     bot_data.services = Services(
         settings=settings, database=database, clock=clock, dispatcher=dispatcher
@@ -203,6 +209,26 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
 
 
 def run(settings: Settings, *, clock: Clock = system_clock) -> None:
-    """Polls Telegram until stopped (SIGINT/SIGTERM)."""
+    """Polls Telegram until SIGINT/SIGTERM, then stops gracefully (see `_stop_gracefully`)."""
     application = build_application(settings, clock=clock)
-    application.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    start_up = application.post_init
+
+    async def start_up_and_listen_for_signals(app: Application) -> None:  # type: ignore[type-arg]
+        if start_up is not None:
+            await start_up(app)
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signal_number, _stop_gracefully, app)
+
+    application.post_init = start_up_and_listen_for_signals
+    application.run_polling(
+        allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, stop_signals=()
+    )
+
+
+def _stop_gracefully(application: Application) -> None:  # type: ignore[type-arg]
+    """SIGTERM/SIGINT: the dispatcher stops claiming, finishes the messages in flight and hands
+    back the rest of its batch; PTB then stops polling and waits for that tick to end."""
+    services: Services = application.bot_data.services
+    services.dispatcher.stopping = True
+    application.stop_running()

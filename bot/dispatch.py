@@ -106,11 +106,23 @@ class Dispatcher:
                     catch_up=self.catch_up,
                 )
             for start in range(0, len(batch), self.concurrency):
+                if self.stopping:  # shutting down: hand the rest back at once
+                    await self._release_unsent(batch[start:])
+                    return report
                 await self._send_group(batch[start : start + self.concurrency], report)
             if len(batch) < self.batch_size:
                 break
-        await self._follow_ups(report)
+        if not self.stopping:
+            await self._follow_ups(report)
+
         return report
+
+    async def _release_unsent(self, unsent: list[DueNudge]) -> None:
+        async with self.database.transaction() as session:
+            await deliveries.release_now(
+                session=session, delivery_ids=[due.delivery_id for due in unsent], now=self.clock()
+            )
+        log.info("stopping: %d claimed nudges handed back for the next run", len(unsent))
 
     async def _follow_ups(self, report: WaveReport) -> None:
         """At most one gentle follow-up per unanswered question or note (never a guilt trip)."""

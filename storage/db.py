@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
@@ -84,3 +86,22 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class AlreadyRunning(Exception):
+    """Another process serves this SQLite file."""
+
+
+def lock_sqlite_file(url: str | URL) -> TextIO | None:
+    """SQLite serves one process: holds an exclusive lock on `<file>.lock` for the life of
+    the process (None for PostgreSQL). Raises AlreadyRunning if another process holds it."""
+    parsed = async_database_url(str(url) if isinstance(url, str) else url.render_as_string())
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, ":memory:"):
+        return None
+    handle = Path(f"{parsed.database}.lock").open("w")  # noqa: SIM115 (held until exit)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise AlreadyRunning(str(parsed.database)) from None
+    return handle

@@ -184,6 +184,15 @@ async def release_claims_of_dead_processes(*, session: AsyncSession, now: dateti
     return result.rowcount
 
 
+async def release_now(*, session: AsyncSession, delivery_ids: Iterable[int], now: datetime) -> None:
+    """Claimed nudges this process will not send after all (it is stopping): claimable now."""
+    await session.exec(
+        update(Delivery)
+        .where(col(Delivery.id).in_(list(delivery_ids)), Delivery.status == DeliveryStatus.CLAIMED)
+        .values(lease_until=now)
+    )
+
+
 async def mark_sending(*, session: AsyncSession, delivery_ids: Iterable[int]) -> None:
     """Committed just before the requests go out; from here a crash means 'maybe sent'."""
     await session.exec(

@@ -128,3 +128,23 @@ def test_today_shows_the_nudge_again_or_when_the_next_one_comes(
     test_clock.set(DUE + timedelta(hours=17))  # 01:00 the next day in Berlin
     (later,) = phone.send("/today")
     assert "next nudge comes today at 08:00" in later.text
+
+
+def test_sigterm_mid_wave_stops_within_ten_seconds_and_the_rest_come_after_a_restart(
+    fake: FakeTelegram, start_bot: StartBot, test_clock: TestClock, db_path: Path
+) -> None:
+    users = populate(db_path, 250)
+    fake.delay_next("sendMessage", 0.02, count=100_000)
+    test_clock.set(DUE + timedelta(seconds=1))
+    bot = start_bot(MAX_MESSAGES_PER_SECOND="0")
+    fake.wait_for(lambda: len(fake.calls_for("sendMessage")) >= 100, timeout=30)
+    started = wall.monotonic()
+    assert bot.stop() == 0
+    assert wall.monotonic() - started < 10
+    sent_at_stop = len(nudge_counts(fake, users))
+    assert sent_at_stop < 500
+    assert rows(db_path, "SELECT count(*) FROM deliveries WHERE status = 'sending'") == [(0,)]
+    start_bot(MAX_MESSAGES_PER_SECOND="0")
+    fake.wait_for(lambda: len(nudge_counts(fake, users)) == 500, timeout=60)
+    settle(fake)
+    assert max(nudge_counts(fake, users).values()) == 1

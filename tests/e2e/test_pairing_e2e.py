@@ -324,3 +324,25 @@ def test_migrate_alone_creates_the_schema(tmp_path: Path) -> None:
     assert process.run_to_end("migrate") == 0
     tables = {name for (name,) in rows(db, "SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"users", "pairs", "invites", "alembic_version"} <= tables
+
+
+def test_a_second_process_on_the_same_sqlite_file_says_so_and_stops(
+    bot: BotProcess, api: object, db_path: Path, tmp_path: Path
+) -> None:
+    from tests.e2e.harness import TOKEN
+    from tests.fakebot import FakeBotApiServer
+
+    assert isinstance(api, FakeBotApiServer)
+    second = BotProcess(
+        env={
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "DATABASE_URL": f"sqlite:///{db_path}",
+        },
+        workdir=tmp_path / "second",
+    )
+    (tmp_path / "second").mkdir()
+    assert second.run_to_end() == 2
+    assert "another Couplet process is already using" in second.log()
+    assert "Traceback" not in second.log()
+    assert bot.running
