@@ -69,8 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             log.info("database is up to date")
             return 0
-        if settings.webhook_url is not None:
-            return _fail("webhook mode is not available yet; unset WEBHOOK_URL to poll.")
+
         lock = lock_sqlite_file(settings.database_url)  # held until the process ends
         asyncio.run(_check_token(settings))
         asyncio.run(_prepare_database(settings))

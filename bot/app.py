@@ -32,6 +32,7 @@ from bot import (
     privacy,
     texts,
     today,
+    webhook,
 )
 from bot.clock import Clock, system_clock
 from bot.config import Settings
@@ -209,8 +210,13 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
 
 
 def run(settings: Settings, *, clock: Clock = system_clock) -> None:
-    """Polls Telegram until SIGINT/SIGTERM, then stops gracefully (see `_stop_gracefully`)."""
+    """Polls Telegram (or serves the webhook, with WEBHOOK_URL) until SIGINT/SIGTERM, then
+    stops gracefully."""
     application = build_application(settings, clock=clock)
+    if settings.webhook_url is not None:
+        asyncio.run(webhook.serve(application, settings))
+        return
+
     start_up = application.post_init
 
     async def start_up_and_listen_for_signals(app: Application) -> None:  # type: ignore[type-arg]

@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import event
+from sqlalchemy import Insert, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///couplet.sqlite3"
@@ -105,3 +107,14 @@ def lock_sqlite_file(url: str | URL) -> TextIO | None:
         handle.close()
         raise AlreadyRunning(str(parsed.database)) from None
     return handle
+
+
+def insert_ignoring_conflicts(
+    session: AsyncSession, model: type[SQLModel], unique: list[str]
+) -> Insert:
+    """INSERT … ON CONFLICT (unique) DO NOTHING, in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=unique)
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=unique)

@@ -14,11 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
 
-from sqlalchemy import Insert, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import SQLModel, col, select
+from sqlalchemy import tuple_, update
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nudges.choice import PastDay, choose_nudge, eligible
@@ -33,6 +31,7 @@ from nudges.library import (
     topics_from_text,
 )
 from nudges.schedule import follow_up_instant, is_too_late, local_date
+from storage.db import insert_ignoring_conflicts
 from storage.models import Delivery, DeliveryStatus, Pair, PairDay, User
 from storage.schedules import can_receive, next_due_for
 
@@ -148,7 +147,7 @@ async def claim_due(
         for plan in planned
     ]
     inserted = await session.exec(
-        _insert_ignoring(session, Delivery, ["user_id", "local_date"])
+        insert_ignoring_conflicts(session, Delivery, ["user_id", "local_date"])
         .values(rows)
         .returning(col(Delivery.id), col(Delivery.user_id))
     )
@@ -377,7 +376,7 @@ async def _nudges_for_days(
         history[pair_id].sort(key=lambda past: past.day)
         new_rows.append({"pair_id": pair_id, "local_date": day, "nudge_id": nudge.id})
     await session.exec(
-        _insert_ignoring(session, PairDay, ["pair_id", "local_date"]).values(new_rows)
+        insert_ignoring_conflicts(session, PairDay, ["pair_id", "local_date"]).values(new_rows)
     )
     # Another instance may have chosen first: whatever is stored is the pair's nudge.
     return chosen | await _stored_choices(session, set(missing))
@@ -481,12 +480,3 @@ def _partner(members: dict[int, list[User]], user: User) -> User | None:
     if user.pair_id is None:
         return None
     return next((m for m in members.get(user.pair_id, []) if m.id != user.id), None)
-
-
-def _insert_ignoring(session: AsyncSession, model: type[SQLModel], unique: list[str]) -> Insert:
-    """INSERT … ON CONFLICT (unique) DO NOTHING, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    table: Any = model.__table__  # type: ignore[attr-defined]
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=unique)
-    return sqlite.insert(table).on_conflict_do_nothing(index_elements=unique)

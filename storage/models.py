@@ -98,6 +98,15 @@ class Pair(SQLModel, table=True):
     paused_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
+class ProcessedUpdate(SQLModel, table=True):
+    """A webhook update that was fully handled: a redelivery of it changes nothing twice."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    processed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+
+
 class Invite(SQLModel, table=True):
     """A single-use invite. Only the SHA-256 of the code is stored."""
 

@@ -1,0 +1,108 @@
+"""Webhook mode: Telegram POSTs updates to WEBHOOK_URL; we answer only once each is handled.
+
+PTB's built-in webhook server acknowledges an update as soon as it is queued; here an update
+is processed and committed before the 200, so Telegram redelivers what a crash interrupted,
+and a redelivered update that was already handled is acknowledged without a second run.
+`GET /healthz` answers 200 while the database answers, 503 otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import signal
+from json import JSONDecodeError
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from bot.config import Settings
+from bot.context import Services
+from storage import updates
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HANDLED = web.AppKey("application", Application)
+
+
+def web_app(application: Application, settings: Settings) -> web.Application:  # type: ignore[type-arg]
+    """The aiohttp app: the webhook path from WEBHOOK_URL, and /healthz."""
+    app = web.Application()
+    app[HANDLED] = application
+    path = urlsplit(settings.webhook_url or "").path or "/"
+    secret = settings.webhook_secret or ""
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.Response(status=403)
+        try:
+            data = await request.json()
+        except (JSONDecodeError, UnicodeDecodeError):
+            return web.Response(status=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return web.Response(status=400)
+        await handle_once(application, data)
+        return web.Response(status=200)
+
+    async def healthz(_: web.Request) -> web.Response:
+        services: Services = application.bot_data.services
+        healthy = await updates.database_answers(services.database)
+        return web.Response(status=200 if healthy else 503, text="ok" if healthy else "db down")
+
+    app.router.add_post(path, receive)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def handle_once(application: Application, data: dict[str, object]) -> None:  # type: ignore[type-arg]
+    """Processes an update unless it was already; records it once handled."""
+    services: Services = application.bot_data.services
+    update_id = int(data["update_id"])  # type: ignore[call-overload]
+    async with services.database.transaction() as session:
+        if await updates.was_processed(session=session, update_id=update_id):
+            return
+    update = Update.de_json(data, application.bot)
+    if update is None:
+        return
+    await application.process_update(update)  # handler errors go to the error handler
+    now = services.clock()
+    async with services.database.transaction() as session:
+        await updates.mark_processed(session=session, update_id=update_id, now=now)
+        if update_id % 500 == 0:
+            await updates.forget_old(session=session, now=now)
+
+
+async def serve(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """Registers the webhook, serves it on PORT until SIGTERM/SIGINT, then stops gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with application:
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.bot.set_webhook(
+            settings.webhook_url or "",
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+        await application.start()
+        runner = web.AppRunner(web_app(application, settings))
+        await runner.setup()
+        site = web.TCPSite(runner, "0.0.0.0", settings.port)
+        await site.start()
+        log.info("serving the webhook on port %d", settings.port)
+        await stop.wait()
+        services: Services = application.bot_data.services
+        services.dispatcher.stopping = True
+        await runner.cleanup()  # finishes requests in flight, refuses new ones
+        await application.stop()  # waits for a running dispatcher tick
+        if application.post_stop is not None:
+            await application.post_stop(application)
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
