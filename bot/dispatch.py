@@ -145,11 +145,10 @@ class Dispatcher:
             except TelegramError as error:  # at most once: a failed follow-up is not retried
                 log.info("follow-up %s not sent: %s", follow_up.delivery_id, error.message)
 
-    async def _send_group(self, group: list[DueNudge], report: WaveReport) -> None:
+    async def _send_group(self, claimed: list[DueNudge], report: WaveReport) -> None:
         async with self.database.transaction() as session:
-            await deliveries.mark_sending(
-                session=session, delivery_ids=[due.delivery_id for due in group]
-            )
+            mine = await deliveries.mark_sending(session=session, nudges=claimed)
+        group = [due for due in claimed if due.delivery_id in mine]
         outcomes = await asyncio.gather(*(self._send(due) for due in group))
         now = self.clock()
         blocked: list[tuple[str, int]] = []

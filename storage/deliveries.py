@@ -9,6 +9,7 @@ since `sending` without an answer is taken as sent.
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class DueNudge:
     nudge_id: str
     local_date: date
     attempts: int
+    claim_token: int = 0
     welcome_back: bool = False
 
 
@@ -77,8 +79,9 @@ async def claim_due(
     Rows another instance holds are skipped (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
     A nudge that fell due more than `catch_up` ago is skipped to the next day.
     """
+    token = secrets.randbits(62)  # marks this claim: only its holder may send
     claimed = await _reclaim_expired(
-        session=session, now=now, limit=limit, lease=lease, catch_up=catch_up
+        session=session, now=now, limit=limit, lease=lease, catch_up=catch_up, token=token
     )
     room = limit - len(claimed)
     if room <= 0:
@@ -141,6 +144,7 @@ async def claim_due(
             "due_at": plan.due,
             "status": DeliveryStatus.CLAIMED,
             "lease_until": now + lease,
+            "claim_token": token,
             "attempts": 0,
             "follow_up_due_at": _follow_up(plan.user, chosen[(plan.pair.id or 0, plan.day)], now),
         }
@@ -162,6 +166,7 @@ async def claim_due(
                     nudge_id=chosen[(plan.pair.id or 0, plan.day)],
                     local_date=plan.day,
                     attempts=0,
+                    claim_token=token,
                     welcome_back=plan.welcome_back,
                 )
             )
@@ -192,13 +197,25 @@ async def release_now(*, session: AsyncSession, delivery_ids: Iterable[int], now
     )
 
 
-async def mark_sending(*, session: AsyncSession, delivery_ids: Iterable[int]) -> None:
-    """Committed just before the requests go out; from here a crash means 'maybe sent'."""
-    await session.exec(
-        update(Delivery)
-        .where(col(Delivery.id).in_(list(delivery_ids)))
-        .values(status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1)
-    )
+async def mark_sending(*, session: AsyncSession, nudges: Sequence[DueNudge]) -> set[int]:
+    """Committed just before the requests go out; from here a crash means 'maybe sent'.
+
+    Returns the deliveries this process may send: those still claimed under its token (a
+    claim whose lease ran out may have been taken over by another instance)."""
+    marked: set[int] = set()
+    for token in {nudge.claim_token for nudge in nudges}:
+        result = await session.exec(
+            update(Delivery)
+            .where(
+                col(Delivery.id).in_([n.delivery_id for n in nudges if n.claim_token == token]),
+                Delivery.status == DeliveryStatus.CLAIMED,
+                Delivery.claim_token == token,
+            )
+            .values(status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1)
+            .returning(col(Delivery.id))
+        )
+        marked |= {row[0] for row in result}
+    return marked
 
 
 async def record_sent(
@@ -292,7 +309,13 @@ async def latest_for(*, session: AsyncSession, user_id: int) -> Delivery | None:
 
 
 async def _reclaim_expired(
-    *, session: AsyncSession, now: datetime, limit: int, lease: timedelta, catch_up: timedelta
+    *,
+    session: AsyncSession,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    catch_up: timedelta,
+    token: int,
 ) -> list[DueNudge]:
     """Claimed deliveries whose process died (or that wait for a retry) and are due again."""
     stale = list(
@@ -328,6 +351,7 @@ async def _reclaim_expired(
             delivery.lease_until = None
             continue
         delivery.lease_until = now + lease
+        delivery.claim_token = token
         reclaimed.append(
             DueNudge(
                 delivery_id=delivery.id or 0,
@@ -336,6 +360,7 @@ async def _reclaim_expired(
                 nudge_id=delivery.nudge_id,
                 local_date=delivery.local_date,
                 attempts=delivery.attempts,
+                claim_token=token,
             )
         )
     await session.flush()

@@ -201,6 +201,7 @@ class Delivery(SQLModel, table=True):
     )
     lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     attempts: int = 0
+    claim_token: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     # Replies (see bot/answers.py): when this user answered, and what came of it.

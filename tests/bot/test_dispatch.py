@@ -232,7 +232,7 @@ async def test_claimed_but_unsent_nudges_of_a_dead_process_are_sent_once_later(
         )
     assert len(claimed) == 2
     async with database.transaction() as session:  # ... after marking one as sending
-        await deliveries.mark_sending(session=session, delivery_ids=[claimed[0].delivery_id])
+        await deliveries.mark_sending(session=session, nudges=[claimed[0]])
     run = dispatcher(database, telegram_bot, clock)
     await run.run()  # the lease still holds
     assert fake.calls_for("sendMessage") == []

@@ -17,7 +17,7 @@ DUE = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
 
 
 def populate(
-    db_path: Path,
+    db_path: Path | str,
     pairs: int,
     *,
     first_id: int = 1000,
@@ -30,7 +30,8 @@ def populate(
     first couple's nudge for some dates, as if it had been chosen already."""
 
     async def build() -> list[int]:
-        database = Database(f"sqlite:///{db_path}")
+        database = Database(f"sqlite:///{db_path}" if isinstance(db_path, Path) else db_path)
+
         await upgrade_to_head(database)
         user_rows, pair_rows = [], []
         for n in range(pairs):
@@ -59,8 +60,11 @@ def populate(
                     }
                 )
         async with database.transaction() as session:
-            await session.exec(insert(Pair).values(pair_rows))
-            await session.exec(insert(User).values(user_rows))
+            for start in range(0, len(pair_rows), 1000):  # stay under bind-parameter limits
+                await session.exec(insert(Pair).values(pair_rows[start : start + 1000]))
+            for start in range(0, len(user_rows), 1000):
+                await session.exec(insert(User).values(user_rows[start : start + 1000]))
+
             if nudges:
                 await session.exec(
                     insert(PairDay).values(
