@@ -150,43 +150,31 @@ class Dispatcher:
             mine = await deliveries.mark_sending(session=session, nudges=claimed)
         group = [due for due in claimed if due.delivery_id in mine]
         outcomes = await asyncio.gather(*(self._send(due) for due in group))
+        by_result: dict[Result, list[tuple[DueNudge, Outcome]]] = {result: [] for result in Result}
+        for due, outcome in zip(group, outcomes, strict=True):
+            by_result[outcome.result].append((due, outcome))
         now = self.clock()
         blocked: list[tuple[str, int]] = []
         async with self.database.transaction() as session:
             await deliveries.record_sent(
                 session=session,
-                sent=[
-                    (due.delivery_id, outcome.message_id)
-                    for due, outcome in zip(group, outcomes, strict=True)
-                    if outcome.result == Result.SENT
-                ],
+                sent=[(due.delivery_id, out.message_id) for due, out in by_result[Result.SENT]],
                 now=now,
             )
             await deliveries.release(
-                session=session,
-                nudges=[
-                    due
-                    for due, outcome in zip(group, outcomes, strict=True)
-                    if outcome.result == Result.RETRY
-                ],
-                now=now,
+                session=session, nudges=[due for due, _ in by_result[Result.RETRY]], now=now
             )
             await deliveries.mark_failed(
                 session=session,
-                delivery_ids=[
-                    due.delivery_id
-                    for due, outcome in zip(group, outcomes, strict=True)
-                    if outcome.result == Result.FAILED
-                ],
+                delivery_ids=[due.delivery_id for due, _ in by_result[Result.FAILED]],
             )
-            for due, outcome in zip(group, outcomes, strict=True):
-                if outcome.result == Result.BLOCKED:
-                    pair = await deliveries.record_blocked(
-                        session=session, delivery_id=due.delivery_id, user_id=due.user_id, now=now
-                    )
-                    if pair is not None:
-                        user, partner = pair
-                        blocked.append((user.first_name, partner.id))
+            for due, _ in by_result[Result.BLOCKED]:
+                pair = await deliveries.record_blocked(
+                    session=session, delivery_id=due.delivery_id, user_id=due.user_id, now=now
+                )
+                if pair is not None:
+                    user, partner = pair
+                    blocked.append((user.first_name, partner.id))
         report.count(outcome.result for outcome in outcomes)
         for name, partner_id in blocked:
             await tell(self.bot, partner_id, texts.partner_blocked(name))

@@ -257,7 +257,11 @@ async def release(*, session: AsyncSession, nudges: Sequence[DueNudge], now: dat
 
 async def mark_failed(*, session: AsyncSession, delivery_ids: Iterable[int]) -> None:
     """Telegram refused the message for good (e.g. the chat no longer exists)."""
+    delivery_ids = list(delivery_ids)
+    if not delivery_ids:
+        return
     await session.exec(
+
         update(Delivery)
         .where(col(Delivery.id).in_(list(delivery_ids)))
         .values(status=DeliveryStatus.FAILED, lease_until=None)

@@ -23,6 +23,16 @@ from storage.types import UTCDateTime
 ALL_TOPICS = ",".join(category.value for category in MAIN_CATEGORIES)
 
 
+def _stored_as_text(values: type[StrEnum]) -> Enum:
+    """A StrEnum column stored as its values in a VARCHAR (no database enum type)."""
+    return Enum(
+        values,
+        native_enum=False,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
 class OnboardingStep(StrEnum):
     """Which onboarding question the user is answering; `done` when there is none."""
 
@@ -42,15 +52,7 @@ class User(SQLModel, table=True):
     nudge_time: time | None = None
     onboarding_step: OnboardingStep = Field(
         default=OnboardingStep.TIMEZONE,
-        sa_column=Column(
-            Enum(
-                OnboardingStep,
-                native_enum=False,
-                length=16,
-                values_callable=lambda members: [member.value for member in members],
-            ),
-            nullable=False,
-        ),
+        sa_column=Column(_stored_as_text(OnboardingStep), nullable=False),
     )
     pair_id: int | None = Field(
         default=None,
@@ -189,15 +191,7 @@ class Delivery(SQLModel, table=True):
     due_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     status: DeliveryStatus = Field(
         default=DeliveryStatus.CLAIMED,
-        sa_column=Column(
-            Enum(
-                DeliveryStatus,
-                native_enum=False,
-                length=16,
-                values_callable=lambda members: [member.value for member in members],
-            ),
-            nullable=False,
-        ),
+        sa_column=Column(_stored_as_text(DeliveryStatus), nullable=False),
     )
     lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     attempts: int = 0
