@@ -1,0 +1,1 @@
+"""On-demand benchmarks: `python -m bench.<name>` (see each module's docstring)."""
