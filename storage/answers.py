@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import AnswerPart, Delivery, DeliveryStatus
+from storage.models import AnswerPart, Delivery, DeliveryStatus, Pair
 
 REPLY_WINDOW = timedelta(days=7)
 REACHED = (DeliveryStatus.SENT, DeliveryStatus.SENDING)
@@ -91,12 +91,21 @@ async def parts_of(*, session: AsyncSession, delivery_id: int) -> list[AnswerPar
 async def edit_part(
     *, session: AsyncSession, user_id: int, message_id: int, text: str | None, now: datetime
 ) -> AnswerPart | None:
-    """The user edited a message that is part of an answer: the stored text follows."""
+    """The user edited a message that is part of an answer: the stored text follows, while
+    the pair it was shared in lasts. After an unpairing the answer stays as it was shared:
+    the former partner may still hold it (in their export), and must not get words written
+    once they were no longer a couple."""
     result = await session.exec(
         select(AnswerPart)
         .join(Delivery, col(Delivery.id) == col(AnswerPart.delivery_id))
-        .where(Delivery.user_id == user_id, AnswerPart.message_id == message_id)
+        .join(Pair, col(Pair.id) == col(Delivery.pair_id))
+        .where(
+            Delivery.user_id == user_id,
+            AnswerPart.message_id == message_id,
+            col(Pair.ended_at).is_(None),
+        )
     )
+
     part = result.first()
     if part is None:
         return None

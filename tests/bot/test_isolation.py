@@ -36,7 +36,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -390,9 +389,6 @@ def test_no_one_ever_sees_a_word_or_a_file_from_outside_their_couple(
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="known bugs found by this test, to fix next (see the issue-6 closing note)"
-)
 def test_an_answer_edited_after_unpairing_stays_out_of_the_former_partners_export() -> None:
     """A leak found while building the property above (random search seldom hits this exact
     sequence, so it is pinned here): P0 and P1 answer the day's nudge (so P0's answer is
