@@ -17,7 +17,7 @@ from telegram import Message, Update
 from telegram.error import Forbidden, TelegramError
 
 from bot import keyboards, texts
-from bot.chat import enter, say, sender_id, tell
+from bot.chat import drop_buttons, enter, say, sender_id, tell
 from bot.context import Context, services
 from bot.sharing import share_parts
 from nudges.library import Kind, Nudge, nudges_by_id
@@ -203,7 +203,7 @@ async def done_button(update: Update, context: Context) -> None:
         await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
         return
     await query.answer(texts.DONE_THANKS if fresh else texts.ALREADY_DONE)
-    await query.edit_message_reply_markup(reply_markup=None)
+    await drop_buttons(query)
     await turn.flush()
 
 
@@ -261,14 +261,14 @@ async def heart_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    delivery_text = query.data.removeprefix("heart:")
+    delivery_id = keyboards.row_id(query.data.removeprefix("heart:"))
     now = services(context).clock()
     author: User | None = None
     async with services(context).database.transaction() as session:
         reader = await enter(session=session, update=update, now=now)
         note = (
-            await answers.delivery_by_id(session=session, delivery_id=int(delivery_text))
-            if delivery_text.isdigit()
+            await answers.delivery_by_id(session=session, delivery_id=delivery_id)
+            if delivery_id is not None
             else None
         )
         valid = (
@@ -324,9 +324,11 @@ async def _own_turn(
     session: AsyncSession, context: Context, user: User, delivery_text: str, now: datetime
 ) -> Turn | None:
     """The presser's own delivery named by a button; None if it is not theirs."""
-    if not delivery_text.isdigit():
+    delivery_id = keyboards.row_id(delivery_text)
+    if delivery_id is None:
         return None
-    delivery = await answers.delivery_by_id(session=session, delivery_id=int(delivery_text))
+    delivery = await answers.delivery_by_id(session=session, delivery_id=delivery_id)
+
     if delivery is None or delivery.user_id != user.id:
         return None
     return await _with_pair(session, context, user, delivery, now)

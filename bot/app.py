@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
+# Commands run from new messages only: editing a sent message into "/unpair" does nothing.
+COMMAND = PRIVATE & NEW_MESSAGE
 
 
 def build_application(
@@ -100,7 +102,8 @@ def build_application(
     # Outside private chats: one polite line, nothing else runs, nothing is stored.
     application.add_handler(
         MessageHandler(
-            ~PRIVATE & (filters.COMMAND | filters.UpdateType.CHANNEL_POSTS), help.not_private
+            ~PRIVATE & ((NEW_MESSAGE & filters.COMMAND) | filters.UpdateType.CHANNEL_POST),
+            help.not_private,
         ),
         group=-1,
     )
@@ -110,24 +113,24 @@ def build_application(
 
     # Commands.
     application.add_handler(
-        CommandHandler("start", pairing.start_with_code, PRIVATE, has_args=True)
+        CommandHandler("start", pairing.start_with_code, COMMAND, has_args=True)
     )
-    application.add_handler(CommandHandler("start", onboarding.start, PRIVATE))
-    application.add_handler(CommandHandler("time", onboarding.time_command, PRIVATE))
-    application.add_handler(CommandHandler("timezone", onboarding.timezone_command, PRIVATE))
-    application.add_handler(CommandHandler("invite", pairing.invite, PRIVATE))
-    application.add_handler(CommandHandler("join", pairing.join, PRIVATE))
-    application.add_handler(CommandHandler("unpair", pairing.unpair, PRIVATE))
-    application.add_handler(CommandHandler("settings", preferences.settings_command, PRIVATE))
-    application.add_handler(CommandHandler("topics", preferences.topics_command, PRIVATE))
-    application.add_handler(CommandHandler("pause", pause.pause_command, PRIVATE))
-    application.add_handler(CommandHandler("export", privacy.export, PRIVATE))
-    application.add_handler(CommandHandler("delete", privacy.delete, PRIVATE))
-    application.add_handler(CommandHandler("resume", pause.resume_command, PRIVATE))
-    application.add_handler(CommandHandler("today", today.today, PRIVATE))
-    application.add_handler(CommandHandler("history", journal.history, PRIVATE))
-    application.add_handler(CommandHandler("help", help.help_command, PRIVATE))
-    application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, help.unknown_command))
+    application.add_handler(CommandHandler("start", onboarding.start, COMMAND))
+    application.add_handler(CommandHandler("time", onboarding.time_command, COMMAND))
+    application.add_handler(CommandHandler("timezone", onboarding.timezone_command, COMMAND))
+    application.add_handler(CommandHandler("invite", pairing.invite, COMMAND))
+    application.add_handler(CommandHandler("join", pairing.join, COMMAND))
+    application.add_handler(CommandHandler("unpair", pairing.unpair, COMMAND))
+    application.add_handler(CommandHandler("settings", preferences.settings_command, COMMAND))
+    application.add_handler(CommandHandler("topics", preferences.topics_command, COMMAND))
+    application.add_handler(CommandHandler("pause", pause.pause_command, COMMAND))
+    application.add_handler(CommandHandler("export", privacy.export, COMMAND))
+    application.add_handler(CommandHandler("delete", privacy.delete, COMMAND))
+    application.add_handler(CommandHandler("resume", pause.resume_command, COMMAND))
+    application.add_handler(CommandHandler("today", today.today, COMMAND))
+    application.add_handler(CommandHandler("history", journal.history, COMMAND))
+    application.add_handler(CommandHandler("help", help.help_command, COMMAND))
+    application.add_handler(MessageHandler(COMMAND & filters.COMMAND, help.unknown_command))
 
     # Buttons.
     application.add_handler(CallbackQueryHandler(onboarding.time_button, pattern=r"^time:"))

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
+from html import unescape
 from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import (
     Bot,
+    CallbackQuery,
     ForceReply,
     InlineKeyboardMarkup,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -24,6 +28,8 @@ from storage import users
 from storage.models import User
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
+TAG = re.compile(r"<[^>]*>")
+MAX_MESSAGE = 4096  # Telegram's limit for a message text, in UTF-16 code units
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +74,51 @@ async def tell(bot: Bot, chat_id: int, text: str) -> bool:
         log.warning("a message to chat %s was not delivered: %s", chat_id, error.message)
         return False
     return True
+
+
+async def redraw(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Shows `text` (HTML) in place of the message the pressed button sits on.
+
+    A second tap on the same button asks for what is already shown; Telegram refuses that
+    ("message is not modified"), so it is not asked. A button under a message without text
+    (a file) gets the view as a new message instead.
+    """
+    shown = query.message if isinstance(query.message, Message) else None
+    if shown is None or shown.text is None:
+        await query.get_bot().send_message(query.from_user.id, text, reply_markup=markup)
+        return
+    if shown.text == _visible(text) and shown.reply_markup == markup:
+        return
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if not _not_modified(error):
+            raise
+
+
+async def drop_buttons(query: CallbackQuery) -> None:
+    """Takes the buttons off the message the pressed button sits on (once is enough)."""
+    shown = query.message if isinstance(query.message, Message) else None
+    if shown is None or shown.reply_markup is None:
+        return
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
+    except BadRequest as error:
+        if not _not_modified(error):
+            raise
+
+
+def _visible(html_text: str) -> str:
+    """The text Telegram shows for an HTML message (tags gone, entities decoded)."""
+    return unescape(TAG.sub("", html_text))
+
+
+def visible_length(html_text: str) -> int:
+    """How long Telegram counts an HTML message to be (UTF-16 units of what it shows)."""
+    return len(_visible(html_text).encode("utf-16-le")) // 2
+
+
+def _not_modified(error: BadRequest) -> bool:
+    return "message is not modified" in error.message.lower()

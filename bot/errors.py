@@ -6,7 +6,7 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatType
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import texts
 from bot.context import Context
@@ -27,9 +27,12 @@ async def on_error(update: object, context: Context) -> None:
         return
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(texts.SOMETHING_WENT_WRONG, show_alert=True)
-        else:
-            await context.bot.send_message(update.effective_chat.id, texts.SOMETHING_WENT_WRONG)
+            try:
+                await update.callback_query.answer(texts.SOMETHING_WENT_WRONG, show_alert=True)
+                return
+            except BadRequest:  # the handler had answered the button already
+                pass
+        await context.bot.send_message(update.effective_chat.id, texts.SOMETHING_WENT_WRONG)
     except Forbidden:
         log.info("could not tell chat %s about the error: bot blocked", update.effective_chat.id)
     except TelegramError as error:

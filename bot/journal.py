@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import texts
-from bot.chat import enter, say
+from bot.chat import MAX_MESSAGE, enter, redraw, say, visible_length
 from bot.context import Context, services
+from bot.keyboards import number_in, row_id
 from nudges.library import Kind, nudges_by_id
 from storage import answers, journal, users
 from storage.journal import JournalDay
 from storage.models import AnswerPart, Delivery
 
 PER_PAGE = 5
-PREVIEW = 160
+PREVIEWS = (160, 60, 20)  # characters of each answer shown, shorter when a page is long
+MAX_PARTS_SHOWN = 3  # of one person's answer on one day ("…and 2 more" after them)
 MAX_VIEW_BUTTONS = 6
+MAX_PAGE = 10_000
+
+
+@dataclass
+class Shown:
+    """How one day is drawn: its label, the view buttons it adds, the preview length."""
+
+    day: str
+    buttons: list[InlineKeyboardButton]
+    preview: int
 
 
 async def history(update: Update, context: Context) -> None:
@@ -30,13 +43,13 @@ async def page_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    number_text = query.data.removeprefix("hist:")
-    if not number_text.isdigit() or int(number_text) > 10_000:
+    number = number_in(query.data.removeprefix("hist:"), 0, MAX_PAGE)
+    if number is None:
         await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
         return
-    text, markup = await _render(update, context, int(number_text))
+    text, markup = await _render(update, context, number)
     await query.answer()
-    await query.edit_message_text(text, reply_markup=markup)
+    await redraw(query, text, markup)
 
 
 async def view_button(update: Update, context: Context) -> None:
@@ -44,17 +57,17 @@ async def view_button(update: Update, context: Context) -> None:
     query = update.callback_query
     if query is None or query.data is None:
         return
-    part_text = query.data.removeprefix("view:")
+    part_id = row_id(query.data.removeprefix("view:"))
     async with services(context).database.transaction() as session:
         viewer = await enter(session=session, update=update, now=services(context).clock())
         part = (
             await answers.part_for_viewer(
                 session=session,
-                part_id=int(part_text),
+                part_id=part_id,
                 viewer_id=viewer.id,
                 viewer_pair_id=viewer.pair_id,
             )
-            if part_text.isdigit()
+            if part_id is not None
             else None
         )
         owner = (
@@ -91,15 +104,21 @@ async def _render(
         )
     if not days:
         return texts.JOURNAL_EMPTY, None
-    blocks: list[str] = []
-    if counts is not None:
-        blocks.append(
-            texts.journal_counts(counts.both_showed_up, counts.notes_exchanged, counts.plans_made)
-        )
-    view_buttons: list[InlineKeyboardButton] = []
     partner_name = partner.first_name if partner is not None else None
-    for day in days:
-        blocks.append(_entry(day, partner_name, view_buttons))
+    for preview in PREVIEWS:  # long answers get shorter previews until the page fits
+        blocks: list[str] = []
+        if counts is not None:
+            blocks.append(
+                texts.journal_counts(
+                    counts.both_showed_up, counts.notes_exchanged, counts.plans_made
+                )
+            )
+        view_buttons: list[InlineKeyboardButton] = []
+        for day in days:
+            blocks.append(_entry(day, partner_name, view_buttons, preview))
+        text = "\n\n".join(blocks)
+        if visible_length(text) <= MAX_MESSAGE:
+            break
     rows: list[list[InlineKeyboardButton]] = [
         view_buttons[i : i + 2] for i in range(0, min(len(view_buttons), MAX_VIEW_BUTTONS), 2)
     ]
@@ -110,15 +129,18 @@ async def _render(
         paging.append(InlineKeyboardButton(texts.OLDER_BUTTON, callback_data=f"hist:{number + 1}"))
     if paging:
         rows.append(paging)
-    return "\n\n".join(blocks), InlineKeyboardMarkup(rows) if rows else None
+    return text, InlineKeyboardMarkup(rows) if rows else None
 
 
-def _entry(day: JournalDay, partner_name: str | None, buttons: list[InlineKeyboardButton]) -> str:
+def _entry(
+    day: JournalDay, partner_name: str | None, buttons: list[InlineKeyboardButton], preview: int
+) -> str:
     nudge = nudges_by_id().get(day.nudge_id)
     label = f"{day.day:%a %d %b}"
     if nudge is None:
         return f"<b>{label}</b>"
-    lines = [(texts.YOU, _what(nudge.kind, day.mine, day.my_parts, True, label, buttons))]
+    shown = Shown(label, buttons, preview)
+    lines = [(texts.YOU, _what(nudge.kind, day.mine, day.my_parts, True, shown))]
     if partner_name is not None:
         theirs = day.theirs
         if nudge.kind == Kind.QUESTION and (theirs is None or theirs.revealed_at is None):
@@ -128,7 +150,7 @@ def _entry(day: JournalDay, partner_name: str | None, buttons: list[InlineKeyboa
             visible = theirs is not None and (
                 theirs.revealed_at is not None or theirs.shared_at is not None
             )
-            what = _what(nudge.kind, theirs, day.their_parts, visible, label, buttons)
+            what = _what(nudge.kind, theirs, day.their_parts, visible, shown)
         lines.append((partner_name, what))
     return texts.journal_entry(label, texts.CATEGORY_TITLES[nudge.category], nudge.text, lines)
 
@@ -138,8 +160,7 @@ def _what(
     delivery: Delivery | None,
     parts: list[AnswerPart],
     visible: bool,
-    day_label: str,
-    buttons: list[InlineKeyboardButton],
+    shown: Shown,
 ) -> str:
     if delivery is None:
         return texts.NOTHING_YET
@@ -149,18 +170,20 @@ def _what(
     if kind == Kind.PLAN and delivery.plan_choice is not None:
         marks.append(texts.PLAN_IN if delivery.plan_choice == "in" else texts.PLAN_OUT)
     if visible:
-        for part in parts:
-            marks.append(_preview(part, day_label, buttons))
+        for part in parts[:MAX_PARTS_SHOWN]:
+            marks.append(_preview(part, shown))
+        if len(parts) > MAX_PARTS_SHOWN:
+            marks.append(texts.more_parts(len(parts) - MAX_PARTS_SHOWN))
     return " · ".join(marks) if marks else texts.NOTHING_YET
 
 
-def _preview(part: AnswerPart, day_label: str, buttons: list[InlineKeyboardButton]) -> str:
+def _preview(part: AnswerPart, shown: Shown) -> str:
     words = part.text or ""
-    short = words if len(words) <= PREVIEW else words[: PREVIEW - 1] + "…"
+    short = words if len(words) <= shown.preview else words[: shown.preview - 1] + "…"
     if part.content_type == "text":
         return escape(short)
     label = texts.MEDIA_LABELS.get(part.content_type, part.content_type)
-    buttons.append(
-        InlineKeyboardButton(texts.view_button(label, day_label), callback_data=f"view:{part.id}")
+    shown.buttons.append(
+        InlineKeyboardButton(texts.view_button(label, shown.day), callback_data=f"view:{part.id}")
     )
     return f"{label}" + (f" “{escape(short)}”" if short else "")

@@ -15,6 +15,24 @@ from bot import texts
 from nudges.library import Kind
 
 SUGGESTED_TIMES = ("07:00", "08:00", "09:00")
+MAX_ROW_ID = 2**31 - 1  # the narrowest id column a button names (PostgreSQL `integer`)
+
+
+def number_in(text: str, low: int, high: int) -> int | None:
+    """The number a button's data carries, or None when it is not a plain one in range.
+
+    Button data can be forged, so `int()` alone is not enough: it takes "²" or "٣" (and
+    then fails) and numbers too big for any database column.
+    """
+    if not (text.isascii() and text.isdecimal()) or len(text) > len(str(high)):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def row_id(text: str) -> int | None:
+    """The id of a stored row (a delivery, an answer part, a pair) that button data names."""
+    return number_in(text, 1, MAX_ROW_ID)
 
 
 def share_location() -> ReplyKeyboardMarkup:

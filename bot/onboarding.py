@@ -9,7 +9,7 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot import keyboards, texts
-from bot.chat import enter, say, sender_id
+from bot.chat import drop_buttons, enter, say, sender_id
 from bot.context import Context, services
 from nudges.times import format_time_of_day, parse_time_of_day
 from nudges.zones import ZoneMatch, resolve_zone, zone, zone_for_location
@@ -173,7 +173,7 @@ async def time_button(update: Update, context: Context) -> None:
         was_onboarding = user.onboarding_step != OnboardingStep.DONE
         await users.set_nudge_time(session=session, user=user, value=chosen, now=now)
     await query.answer()
-    await query.edit_message_reply_markup(reply_markup=None)
+    await drop_buttons(query)
     await _time_confirmed(context, user, was_onboarding=was_onboarding)
 
 

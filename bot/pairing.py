@@ -8,8 +8,9 @@ from telegram import Update
 from telegram.helpers import create_deep_linked_url
 
 from bot import keyboards, texts
-from bot.chat import enter, say, sender_id, tell
+from bot.chat import enter, redraw, say, sender_id, tell
 from bot.context import Context, services
+from bot.keyboards import row_id
 from bot.onboarding import ask_next_step
 from nudges.invites import (
     INVITE_LIFETIME,
@@ -156,13 +157,13 @@ async def unpair_button(update: Update, context: Context) -> None:
         return
     if query.data == "unpair:no":
         await query.answer()
-        await query.edit_message_text(texts.UNPAIR_KEPT)
+        await redraw(query, texts.UNPAIR_KEPT)
         return
-    pair_id_text = query.data.removeprefix("unpair:yes:")
+    pair_id = row_id(query.data.removeprefix("unpair:yes:"))
     now = services(context).clock()
     async with services(context).database.transaction() as session:
         user = await enter(session=session, update=update, now=now)
-        if not pair_id_text.isdigit() or user.pair_id != int(pair_id_text):
+        if pair_id is None or user.pair_id != pair_id:
             members: list[User] = []
         else:
             members = await pairs.end(session=session, pair_id=user.pair_id, now=now)
@@ -171,5 +172,5 @@ async def unpair_button(update: Update, context: Context) -> None:
         await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
         return
     await query.answer()
-    await query.edit_message_text(texts.unpaired(partner.first_name))
+    await redraw(query, texts.unpaired(partner.first_name))
     await tell(context.bot, partner.id, texts.partner_unpaired(user.first_name))

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import texts
-from bot.chat import enter, say, tell
+from bot.chat import enter, redraw, say, tell
 from bot.context import Context, services
 from nudges.library import MAIN_CATEGORIES, Category, topics_from_text, topics_to_text
 from nudges.schedule import (
@@ -49,13 +49,18 @@ async def settings_button(update: Update, context: Context) -> None:
         await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
         return
     await query.answer()
-    await query.edit_message_text(view[0], reply_markup=view[1])
+    await redraw(query, view[0], view[1])
 
 
 async def _send(update: Update, context: Context, action: str) -> None:
+    """/settings or /topics (the only one that needs a partner)."""
+    if update.effective_chat is None:
+        return
     view = await _change_and_view(update, context, action)
-    if view is not None and update.effective_chat is not None:
-        await say(context, update.effective_chat.id, view[0], view[1])
+    if view is None:
+        await say(context, update.effective_chat.id, texts.TOPICS_NOT_PAIRED)
+        return
+    await say(context, update.effective_chat.id, view[0], view[1])
 
 
 async def _change_and_view(update: Update, context: Context, action: str) -> View | None:

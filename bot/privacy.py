@@ -9,7 +9,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import texts
-from bot.chat import enter, say, sender_id, tell
+from bot.chat import enter, redraw, say, sender_id, tell
 from bot.context import Context, services
 from storage import privacy, users
 
@@ -88,13 +88,13 @@ async def delete_button(update: Update, context: Context) -> None:
         return
     await query.answer()
     if query.data == "delete:no":
-        await query.edit_message_text(texts.DELETE_KEPT)
+        await redraw(query, texts.DELETE_KEPT)
         return
     now = services(context).clock()
     async with services(context).database.transaction() as session:
         user = await users.find(session=session, user_id=sender_id(update))
         name = user.first_name if user is not None else ""
         partners = await privacy.erase(session=session, user_id=sender_id(update), now=now)
-    await query.edit_message_text(texts.DELETED if user is not None else texts.NOTHING_STORED)
+    await redraw(query, texts.DELETED if user is not None else texts.NOTHING_STORED)
     for partner in partners:
         await tell(context.bot, partner.id, texts.partner_unpaired(name))

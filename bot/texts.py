@@ -224,6 +224,10 @@ PICK_ZONE = (
     "<code>/timezone Lisbon</code>, or share your location with me."
 )
 PICK_DAYS = "Which days would you like a nudge? Tap a day to switch it on or off."
+TOPICS_NOT_PAIRED = (
+    "You two choose topics together, so they open once you're paired. "
+    "/invite makes a link for your partner. 💌"
+)
 PICK_TOPICS = (
     "Your topics, shared by the two of you (you both get the same nudge). Tap to switch one "
     "on or off; at least one stays on."
@@ -459,6 +463,10 @@ def journal_entry(day: str, title: str, nudge_text: str, lines: list[tuple[str, 
     shown = nudge_text if len(nudge_text) <= 120 else nudge_text[:119] + "…"
     people = "\n".join(f"<b>{escape(who)}:</b> {what}" for who, what in lines)
     return f"<b>{day}</b> · {title}\n<i>{escape(shown)}</i>\n{people}"
+
+
+def more_parts(count: int) -> str:
+    return f"…and {count} more"
 
 
 def view_button(label: str, day: str) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.clock import Clock
 from bot.config import Settings
-from tests.fakebot import FakeTelegram, FakeTelegramRequest
+from tests.fakebot import FakeTelegram, FakeTelegramRequest, FakeUser
 
 
 @dataclass
@@ -59,3 +60,15 @@ async def running_app(
         finally:
             assert application.post_shutdown is not None
             await application.post_shutdown(application)
+
+
+async def pair_up(app: RunningApp, fake: FakeTelegram, first: FakeUser, second: FakeUser) -> None:
+    """Both onboard in Berlin with an 8:00 nudge; `first` invites, `second` joins."""
+    for user in (first, second):
+        await app.feed(fake.send_text(user, "/start"))
+        await app.feed(fake.send_text(user, "Berlin"))
+        await app.feed(fake.send_text(user, "8:00"))
+    await app.feed(fake.send_text(first, "/invite"))
+    code = re.search(r"/join ([A-Za-z0-9_-]{24})", fake.texts_to(first.id)[-1])
+    assert code is not None
+    await app.feed(fake.send_text(second, f"/join {code[1]}"))

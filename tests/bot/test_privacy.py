@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import inspect, text
 
 from bot.context import Services
 from storage.db import Database
-from tests.bot.app_harness import RunningApp, running_app
+from tests.bot.app_harness import RunningApp, pair_up, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
 from tests.fakebot import FakeTelegram, FakeUser
@@ -18,17 +17,6 @@ from tests.fakebot import FakeTelegram, FakeUser
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")
 START = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday, 07:00 in Berlin
-
-
-async def onboard_and_pair(app: RunningApp, fake: FakeTelegram) -> None:
-    for user in (ALEX, SAM):
-        await app.feed(fake.send_text(user, "/start"))
-        await app.feed(fake.send_text(user, "Berlin"))
-        await app.feed(fake.send_text(user, "8:00"))
-    await app.feed(fake.send_text(ALEX, "/invite"))
-    code = re.search(r"/join ([A-Za-z0-9_-]{24})", fake.texts_to(ALEX.id)[-1])
-    assert code is not None
-    await app.feed(fake.send_text(SAM, f"/join {code[1]}"))
 
 
 async def a_day_with_answers(app: RunningApp, fake: FakeTelegram, clock: FrozenClock) -> None:
@@ -49,7 +37,7 @@ async def test_export_gives_back_everything_stored_about_the_user(
 ) -> None:
     clock = FrozenClock(START)
     async with running_app(fake, database_url=database_url, clock=clock, token=TOKEN) as app:
-        await onboard_and_pair(app, fake)
+        await pair_up(app, fake, ALEX, SAM)
         await a_day_with_answers(app, fake, clock)
         await app.feed(fake.send_text(ALEX, "/export"))
     documents = [m for m in fake.sent_to(ALEX.id) if m.kind == "document"]
@@ -78,7 +66,7 @@ async def test_delete_erases_every_row_about_the_user_and_the_partner_keeps_thei
 ) -> None:
     clock = FrozenClock(START)
     async with running_app(fake, database_url=database_url, clock=clock, token=TOKEN) as app:
-        await onboard_and_pair(app, fake)
+        await pair_up(app, fake, ALEX, SAM)
         await a_day_with_answers(app, fake, clock)
         await app.feed(fake.send_text(ALEX, "/delete"))
         confirm = fake.last_to(ALEX.id)
