@@ -38,6 +38,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotData, Context, Services, services
 from bot.dispatch import Dispatcher
+from bot.ordering import InOrderPerChat
 from bot.pacing import PacedRateLimiter
 from storage import crypto, deliveries
 from storage.db import Database
@@ -74,6 +75,7 @@ def build_application(
         )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        .concurrent_updates(InOrderPerChat())
     )
     if settings.max_messages_per_second > 0:
         builder = builder.rate_limiter(PacedRateLimiter(settings.max_messages_per_second))

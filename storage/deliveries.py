@@ -261,7 +261,6 @@ async def mark_failed(*, session: AsyncSession, delivery_ids: Iterable[int]) -> 
     if not delivery_ids:
         return
     await session.exec(
-
         update(Delivery)
         .where(col(Delivery.id).in_(list(delivery_ids)))
         .values(status=DeliveryStatus.FAILED, lease_until=None)
