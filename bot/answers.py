@@ -115,8 +115,14 @@ async def on_message(update: Update, context: Context) -> None:
         return
     now = services(context).clock()
     async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=now)
-        turn = await _turn(session, context, user, message, now)
+        found = await answers.answering(
+            session=session,
+            user_id=sender_id(update),
+            replied_message_id=_replied_nudge(message),
+            now=now,
+        )
+        user = await enter(session=session, update=update, now=now)  # the row just read
+        turn = _turn(context, found, now) if found is not None else None
         if turn is None:
             reply: str | None = texts.nothing_to_answer_yet(_next_time(user))
         else:
@@ -305,19 +311,17 @@ async def on_edit(update: Update, context: Context) -> None:
         )
 
 
-async def _turn(
-    session: AsyncSession, context: Context, user: User, message: Message, now: datetime
-) -> Turn | None:
-    """The nudge this message answers, with the pair around it; None if there is none."""
-    delivery: Delivery | None = None
+def _replied_nudge(message: Message) -> int | None:
+    """The id of the bot's message this one is a Telegram reply to, if it is one."""
     replied = message.reply_to_message
     if replied is not None and replied.from_user is not None and replied.from_user.is_bot:
-        delivery = await answers.delivery_replied_to(
-            session=session, user_id=user.id, message_id=replied.message_id, now=now
-        )
-    if delivery is None:
-        delivery = await answers.latest_delivery(session=session, user_id=user.id)
-    return await _with_pair(session, context, user, delivery, now)
+        return replied.message_id
+    return None
+
+
+def _turn(context: Context, found: answers.Answering, now: datetime) -> Turn | None:
+    """The nudge this message answers, with the pair around it; None if there is none."""
+    return _pair_turn(context, found.user, found.partner, found.mine, found.theirs, now)
 
 
 async def _own_turn(
@@ -344,10 +348,23 @@ async def _with_pair(
     if delivery is None or user.pair_id is None or delivery.pair_id != user.pair_id:
         return None
     partner = await users.partner_of(session=session, user=user)
+    theirs = await answers.lock_pair_day(session=session, delivery=delivery)
+    return _pair_turn(context, user, partner, delivery, theirs, now)
+
+
+def _pair_turn(
+    context: Context,
+    user: User,
+    partner: User | None,
+    delivery: Delivery | None,
+    theirs: Delivery | None,
+    now: datetime,
+) -> Turn | None:
+    if delivery is None or user.pair_id is None or delivery.pair_id != user.pair_id:
+        return None
     nudge = nudges_by_id().get(delivery.nudge_id)
     if partner is None or nudge is None:
         return None
-    theirs = await answers.partner_delivery(session=session, delivery=delivery)
     return Turn(context, user, partner, nudge, delivery, theirs, now)
 
 

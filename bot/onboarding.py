@@ -71,6 +71,7 @@ async def on_text(update: Update, context: Context) -> None:
                 chosen = parse_time_of_day(message.text)
                 if chosen is not None:
                     await users.set_nudge_time(session=session, user=user, value=chosen, now=now)
+    context.sender = user  # read once: the handlers after this one need not read it again
     if step is None:
         await say(context, user.id, texts.welcome(user.first_name))
         await ask_next_step(context, user)

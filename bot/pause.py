@@ -88,6 +88,8 @@ async def on_awaited_date(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
+    if context.sender is not None and context.sender.awaiting != AWAITING_DATE:
+        return  # onboarding read the sender for this update: no date is awaited
     async with services(context).database.transaction() as session:
         user = await users.find(session=session, user_id=sender_id(update))
         waiting = user is not None and user.awaiting == AWAITING_DATE

@@ -60,15 +60,20 @@ def web_app(application: Application, settings: Settings) -> web.Application:  #
 
 
 async def handle_once(application: Application, data: dict[str, object]) -> None:  # type: ignore[type-arg]
-    """Processes an update unless it was already; records it once handled."""
-    services: Services = application.bot_data.services
-    update_id = int(data["update_id"])  # type: ignore[call-overload]
-    async with services.database.transaction() as session:
-        if await updates.was_processed(session=session, update_id=update_id):
-            return
+    """Processes an update unless it was already; records it once handled. Updates of one
+    chat take turns in the order they came, as in polling (see bot/ordering.py)."""
     update = Update.de_json(data, application.bot)
     if update is None:
         return
+    await application.update_processor.process_update(update, _once(application, update))
+
+
+async def _once(application: Application, update: Update) -> None:  # type: ignore[type-arg]
+    services: Services = application.bot_data.services
+    update_id = update.update_id
+    async with services.database.transaction() as session:
+        if await updates.was_processed(session=session, update_id=update_id):
+            return
     await application.process_update(update)  # handler errors go to the error handler
     now = services.clock()
     async with services.database.transaction() as session:

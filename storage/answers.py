@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, bindparam, func, insert
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import AnswerPart, Delivery, DeliveryStatus, Pair
+from storage.models import AnswerPart, Delivery, DeliveryStatus, Pair, User
 
 REPLY_WINDOW = timedelta(days=7)
 REACHED = (DeliveryStatus.SENT, DeliveryStatus.SENDING)
@@ -40,6 +43,110 @@ async def delivery_replied_to(
     return result.first()
 
 
+@dataclass(frozen=True)
+class Answering:
+    """What a plain message needs to become an answer, read in one query: the sender, their
+    partner, the delivery it answers and the partner's delivery of the same day."""
+
+    user: User
+    partner: User | None
+    mine: Delivery | None
+    theirs: Delivery | None
+
+
+def _answering_query(target: Any) -> Any:
+    partner, mine, theirs = aliased(User), aliased(Delivery), aliased(Delivery)
+    return (
+        select(User, partner, mine, theirs)
+        .outerjoin(partner, and_(partner.pair_id == User.pair_id, partner.id != User.id))
+        .outerjoin(mine, col(mine.id) == target)
+        .outerjoin(
+            theirs,
+            and_(
+                theirs.pair_id == mine.pair_id,
+                theirs.local_date == mine.local_date,
+                theirs.user_id != mine.user_id,
+            ),
+        )
+        .where(User.id == bindparam("user_id"))
+        .limit(1)
+    )
+
+
+# Built once, with bound parameters (building a statement with aliases costs more than
+# running it).
+_LATEST_ID = (
+    select(Delivery.id)
+    .where(Delivery.user_id == bindparam("user_id"), col(Delivery.status).in_(REACHED))
+    .order_by(col(Delivery.local_date).desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_REPLIED_ID = (
+    select(Delivery.id)
+    .where(
+        Delivery.user_id == bindparam("user_id"),
+        Delivery.message_id == bindparam("message_id"),
+        col(Delivery.status).in_(REACHED),
+        col(Delivery.due_at) >= bindparam("since"),
+    )
+    .limit(1)
+    .scalar_subquery()
+)
+_ANSWERING_LATEST = _answering_query(_LATEST_ID)
+_ANSWERING_REPLIED = _answering_query(func.coalesce(_REPLIED_ID, _LATEST_ID))
+
+
+async def answering(
+    *, session: AsyncSession, user_id: int, replied_message_id: int | None, now: datetime
+) -> Answering | None:
+    """The nudge a message answers (the one replied to, if a reply to one of the last 7 days,
+    else the latest) with the pair around it; None if the user is unknown.
+
+    The same rules as `delivery_replied_to`, `latest_delivery`, `users.partner_of` and
+    `partner_delivery`, in one round trip (on PostgreSQL a second one locks the pair's day,
+    see `lock_pair_day`)."""
+    if replied_message_id is None:
+        statement, params = _ANSWERING_LATEST, {"user_id": user_id}
+    else:
+        statement = _ANSWERING_REPLIED
+        params = {"user_id": user_id, "message_id": replied_message_id, "since": now - REPLY_WINDOW}
+    result = await session.exec(statement, params=params)
+    row = result.first()
+    if row is None:
+        return None
+    found = Answering(*row)
+    if found.mine is not None and session.get_bind().dialect.name == "postgresql":
+        theirs = await lock_pair_day(session=session, delivery=found.mine)
+        found = Answering(found.user, found.partner, found.mine, theirs)
+    return found
+
+
+_PAIR_DAY_LOCKED = (
+    select(Delivery)
+    .where(Delivery.pair_id == bindparam("pair_id"), Delivery.local_date == bindparam("local_date"))
+    .order_by(col(Delivery.id))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
+async def lock_pair_day(*, session: AsyncSession, delivery: Delivery) -> Delivery | None:
+    """Both partners' deliveries of this one's day, locked until the transaction ends and
+    read afresh; returns the partner's. Two partners acting at the same moment (a reveal
+    needs both answers) are thus handled one after the other.
+
+    On PostgreSQL, row locks in id order (so two transactions never wait on each other);
+    SQLite has one writer at a time anyway (one connection, see storage/db.py)."""
+    if delivery.pair_id is None:
+        return None
+    result = await session.exec(
+        _PAIR_DAY_LOCKED, params={"pair_id": delivery.pair_id, "local_date": delivery.local_date}
+    )
+    others = [row for row in result if row.user_id != delivery.user_id]
+    return others[0] if others else None
+
+
 async def partner_delivery(*, session: AsyncSession, delivery: Delivery) -> Delivery | None:
     """The partner's delivery of the same pair and date (the same nudge)."""
     if delivery.pair_id is None:
@@ -64,21 +171,24 @@ async def add_part(
     file_id: str | None,
     now: datetime,
 ) -> AnswerPart:
-    """Adds one message to the user's answer, after the earlier ones; marks it answered."""
-    part = AnswerPart(
-        delivery_id=delivery.id or 0,
-        message_id=message_id,
-        content_type=content_type,
-        text=text,
-        file_id=file_id,
-        created_at=now,
-    )
-    session.add(part)
+    """Adds one message to the user's answer, after the earlier ones; marks it answered.
+
+    The part is inserted directly (not through the session's unit of work) and returned
+    detached, with its id."""
+    values = {
+        "delivery_id": delivery.id or 0,
+        "message_id": message_id,
+        "content_type": content_type,
+        "text": text,
+        "file_id": file_id,
+        "created_at": now,
+    }
+    table: Any = AnswerPart.__table__  # type: ignore[attr-defined]
+    result = await session.exec(insert(table).values(values).returning(table.c.id))
     if delivery.answered_at is None:
         delivery.answered_at = now
     delivery.follow_up_due_at = None
-    await session.flush()
-    return part
+    return AnswerPart(id=result.scalar_one(), **values)
 
 
 async def parts_of(*, session: AsyncSession, delivery_id: int) -> list[AnswerPart]:

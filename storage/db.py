@@ -73,6 +73,11 @@ class Database:
 
         if not self.is_sqlite:
             options |= {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
+        elif self.url.database not in (None, "", ":memory:"):
+            # One connection: SQLite has one writer at a time anyway, and transactions that
+            # take turns for the connection never meet "database is locked" (a transaction
+            # that read, then wants to write after another's commit, would fail at once).
+            options |= {"pool_size": 1, "max_overflow": 0}
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)

@@ -7,6 +7,7 @@ All state is guarded by one lock: the HTTP server runs in another thread than th
 """
 
 import asyncio
+import contextlib
 import itertools
 import threading
 import time
@@ -132,6 +133,8 @@ class FakeTelegram:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._updates_ready = threading.Condition(self._lock)
+        # Long polls waiting on other threads' event loops, woken as soon as an update comes.
+        self._poll_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._version = 0
         self._calls_by_method: dict[str, list[RecordedCall]] = {}
         self._updates: deque[JsonDict] = deque()
@@ -356,6 +359,8 @@ class FakeTelegram:
     def _queue(self, update: JsonDict) -> None:
         self._updates.append(update)
         self._updates_ready.notify_all()
+        for loop, woken in self._poll_waiters:
+            loop.call_soon_threadsafe(woken.set)
         self._touch()
 
     # ----------------------------------------------------------------- answering calls
@@ -916,10 +921,24 @@ class FakeTelegram:
         with self._lock:
             if not self._webhook_url and not self._faults.has_failure("getUpdates"):
                 self._confirm(offset)  # Telegram confirms when the request arrives
-        while not self._poll_ready(offset) and time.monotonic() < deadline:
-            if stop is not None and stop():
-                return
-            await asyncio.sleep(0.005)
+        woken = asyncio.Event()
+        waiter = (asyncio.get_running_loop(), woken)
+        with self._lock:
+            self._poll_waiters.add(waiter)
+        try:
+            while not self._poll_ready(offset) and time.monotonic() < deadline:
+                if stop is not None and stop():
+                    return
+                woken.clear()
+                if self._poll_ready(offset):
+                    break
+                # Woken by `_queue` at once; the short timeout only re-checks `stop`, faults
+                # and the webhook switch.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), 0.05)
+        finally:
+            with self._lock:
+                self._poll_waiters.discard(waiter)
 
     def _poll_ready(self, offset: int) -> bool:
         with self._lock:
