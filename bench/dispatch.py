@@ -57,6 +57,17 @@ def _ensure_repo_on_path() -> None:
         sys.path.insert(0, str(REPO))
 
 
+def bot_defaults() -> Any:
+    """The bot's own `Defaults` (bot/app.py): HTML, no link previews; imported lazily."""
+    from telegram import LinkPreviewOptions
+    from telegram.constants import ParseMode
+    from telegram.ext import Defaults
+
+    return Defaults(
+        parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
+    )
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set size (ru_maxrss is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -323,8 +334,7 @@ class DispatchResult:
 async def run_dispatcher(
     *, url: str, base_url: str, rate: float | None, concurrency: int, batch: int
 ) -> DispatchResult:
-    from telegram.constants import ParseMode
-    from telegram.ext import Defaults, ExtBot
+    from telegram.ext import ExtBot
 
     from bot.dispatch import Dispatcher
     from bot.pacing import PacedRateLimiter
@@ -341,7 +351,7 @@ async def run_dispatcher(
         TOKEN,
         base_url=base_url,
         rate_limiter=limiter,
-        defaults=Defaults(parse_mode=ParseMode.HTML),
+        defaults=bot_defaults(),
     )
     try:
         async with bot:
@@ -388,12 +398,9 @@ async def measure_ceiling(
     Without `payloads` every message is "x"; with them, the nudges' own texts, HTML parse mode
     and keyboards are replayed in turn (what the messages weigh, without any database work)."""
     from telegram import InlineKeyboardMarkup
-    from telegram.constants import ParseMode
-    from telegram.ext import Defaults, ExtBot
+    from telegram.ext import ExtBot
 
-    bot: ExtBot[None] = ExtBot(
-        TOKEN, base_url=base_url, defaults=Defaults(parse_mode=ParseMode.HTML)
-    )
+    bot: ExtBot[None] = ExtBot(TOKEN, base_url=base_url, defaults=bot_defaults())
     async with bot:
         messages: list[tuple[str, Any]] = [
             (
@@ -592,12 +599,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.users <= 0 or args.users % 2:
         parser.error("--users must be a positive even number")
-    if args.rate is None:
-        from bot.config import Settings
-
-        args.rate = Settings.__dataclass_fields__["max_messages_per_second"].default
-    if args.concurrency <= 0 or args.batch <= 0 or args.rate <= 0 or args.ceiling_count <= 0:
-        parser.error("--concurrency, --batch, --rate and --ceiling-count must be positive")
+    if args.concurrency <= 0 or args.batch <= 0 or args.ceiling_count <= 0:
+        parser.error("--concurrency, --batch and --ceiling-count must be positive")
+    if args.rate is not None and args.rate <= 0:
+        parser.error("--rate must be positive")
     if args.instances <= 0:
         parser.error("--instances must be positive")
     if args.instances > 1 and args.database == "sqlite":
@@ -615,7 +620,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _ensure_repo_on_path()
     limiter_on = args.limiter == "on"
-    rate = args.rate if limiter_on else None
     database = sqlite_database(args.keep) if args.database == "sqlite" else postgresql_database()
 
     with database as url:
@@ -630,6 +634,11 @@ def main(argv: list[str] | None = None) -> int:
             fake.rate_limit(ENFORCED_RATE if limiter_on else None)
             rss_before = current_rss_mb()
             load_before = load_1m()
+            if args.rate is None:  # what the bot paces at unless told otherwise
+                from bot.config import DEFAULT_MAX_MESSAGES_PER_SECOND
+
+                args.rate = DEFAULT_MAX_MESSAGES_PER_SECOND
+            rate = args.rate if limiter_on else None
             if args.instances == 1:
                 cpu_before = cpu_seconds()
                 dispatch = asyncio.run(
