@@ -207,11 +207,12 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await application.bot.set_my_commands(
         [BotCommand(name, description) for name, description in texts.COMMAND_MENU]
     )
-    log.info("Couplet is up as @%s", services.bot_username)
-    # What start-up built (library, handlers, compiled queries) lives as long as the process:
-    # kept out of the collector's way, so collections during updates stay short.
+    # What start-up built (modules, the nudge library, compiled queries) stays for the life
+    # of the process: out of the collector's way, so collections scan only what a wave or
+    # an update creates.
     gc.collect()
     gc.freeze()
+    log.info("Couplet is up as @%s", services.bot_username)
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]

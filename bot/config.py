@@ -26,6 +26,11 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message is one line telling what to do."""
 
 
+# Telegram allows about 30 messages a second; the pacer sends at most floor(this) in any
+# second (bot/pacing.py), so 29 stays under it with room for the way there.
+DEFAULT_MAX_MESSAGES_PER_SECOND = 29.0
+
+
 @dataclass(frozen=True)
 class Settings:
     token: str
@@ -39,7 +44,7 @@ class Settings:
     log_level: str
     dispatch_interval: float = 5.0
     catch_up: timedelta = timedelta(hours=3)
-    max_messages_per_second: float = 28.0
+    max_messages_per_second: float = DEFAULT_MAX_MESSAGES_PER_SECOND
     answer_encryption_key: str | None = None
 
     @property
@@ -123,7 +128,10 @@ class Settings:
         catch_up_hours = _number(get("CATCH_UP_HOURS") or "3", "CATCH_UP_HOURS")
         if not 0 <= catch_up_hours <= 23:
             raise ConfigError("CATCH_UP_HOURS must be between 0 and 23.")
-        max_rate = _number(get("MAX_MESSAGES_PER_SECOND") or "28", "MAX_MESSAGES_PER_SECOND")
+        max_rate = _number(
+            get("MAX_MESSAGES_PER_SECOND") or str(DEFAULT_MAX_MESSAGES_PER_SECOND),
+            "MAX_MESSAGES_PER_SECOND",
+        )
         if not 0 <= max_rate <= 1000:
             raise ConfigError("MAX_MESSAGES_PER_SECOND must be between 0 (no limit) and 1000.")
 

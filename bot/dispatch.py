@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum, auto
+from functools import lru_cache
 
 import httpx
 from telegram import Bot, ReplyParameters
@@ -94,64 +95,54 @@ class Dispatcher:
         self.stopping = False
 
     async def run(self) -> WaveReport:
-        """Claims and sends until nothing more is due now (or a stop was asked for)."""
+        """Claims and sends until nothing more is due now (or a stop was asked for).
+
+        Groups of `concurrency` go out together. One transaction per group records what
+        the previous group came to and marks this one `sending`; its requests start only
+        after that committed. A batch is claimed when fewer than a group are left.
+        """
         report = WaveReport()
-        while not self.stopping:
-            async with self.database.transaction() as session:
-                batch = await deliveries.claim_due(
-                    session=session,
-                    now=self.clock(),
-                    limit=self.batch_size,
-                    lease=CLAIM_LEASE,
-                    catch_up=self.catch_up,
-                )
-            for start in range(0, len(batch), self.concurrency):
-                if self.stopping:  # shutting down: hand the rest back at once
-                    await self._release_unsent(batch[start:])
-                    return report
-                await self._send_group(batch[start : start + self.concurrency], report)
-            if len(batch) < self.batch_size:
+        waiting: deque[DueNudge] = deque()
+        outcomes: list[tuple[DueNudge, Outcome]] = []  # of the group that just went out
+        more_due = True
+        while True:
+            unsent: list[DueNudge] = []
+            if self.stopping:  # shutting down: hand the rest back at once
+                unsent, more_due = list(waiting), False
+                waiting.clear()
+            elif more_due and len(waiting) < self.concurrency:
+                async with self.database.transaction() as session:
+                    batch = await deliveries.claim_due(
+                        session=session,
+                        now=self.clock(),
+                        limit=self.batch_size,
+                        lease=CLAIM_LEASE,
+                        catch_up=self.catch_up,
+                    )
+                waiting.extend(batch)
+                more_due = len(batch) >= self.batch_size
+            group = [waiting.popleft() for _ in range(min(self.concurrency, len(waiting)))]
+            if not (outcomes or group or unsent):
                 break
+            mine = await self._record_and_mark(outcomes, group, unsent, report)
+            group = [due for due in group if due.delivery_id in mine]
+            results = await asyncio.gather(*(self._send(due) for due in group))
+            outcomes = list(zip(group, results, strict=True))
         if not self.stopping:
             await self._follow_ups(report)
-
         return report
 
-    async def _release_unsent(self, unsent: list[DueNudge]) -> None:
-        async with self.database.transaction() as session:
-            await deliveries.release_now(
-                session=session, delivery_ids=[due.delivery_id for due in unsent], now=self.clock()
-            )
-        log.info("stopping: %d claimed nudges handed back for the next run", len(unsent))
-
-    async def _follow_ups(self, report: WaveReport) -> None:
-        """At most one gentle follow-up per unanswered question or note (never a guilt trip)."""
-        async with self.database.transaction() as session:
-            due = await deliveries.claim_follow_ups(
-                session=session, now=self.clock(), limit=self.batch_size
-            )
-        for follow_up in due:
-            try:
-                await self.bot.send_message(
-                    follow_up.user_id,
-                    texts.FOLLOW_UP,
-                    reply_parameters=ReplyParameters(
-                        follow_up.message_id, allow_sending_without_reply=True
-                    )
-                    if follow_up.message_id
-                    else None,
-                )
-                report.follow_ups += 1
-            except TelegramError as error:  # at most once: a failed follow-up is not retried
-                log.info("follow-up %s not sent: %s", follow_up.delivery_id, error.message)
-
-    async def _send_group(self, claimed: list[DueNudge], report: WaveReport) -> None:
-        async with self.database.transaction() as session:
-            mine = await deliveries.mark_sending(session=session, nudges=claimed)
-        group = [due for due in claimed if due.delivery_id in mine]
-        outcomes = await asyncio.gather(*(self._send(due) for due in group))
+    async def _record_and_mark(
+        self,
+        outcomes: list[tuple[DueNudge, Outcome]],
+        starting: list[DueNudge],
+        unsent: list[DueNudge],
+        report: WaveReport,
+    ) -> set[int]:
+        """One transaction: what the finished sends came to, the claims handed back, and the
+        next nudges marked `sending`. Returns the ids of those this process may now send."""
         by_result: dict[Result, list[tuple[DueNudge, Outcome]]] = {result: [] for result in Result}
-        for due, outcome in zip(group, outcomes, strict=True):
+        for due, outcome in outcomes:
             by_result[outcome.result].append((due, outcome))
         now = self.clock()
         blocked: list[tuple[str, int]] = []
@@ -175,10 +166,39 @@ class Dispatcher:
                 if pair is not None:
                     user, partner = pair
                     blocked.append((user.first_name, partner.id))
-        report.count(outcome.result for outcome in outcomes)
+            if unsent:
+                await deliveries.release_now(
+                    session=session, delivery_ids=[due.delivery_id for due in unsent], now=now
+                )
+            mine = await deliveries.mark_sending(session=session, nudges=starting)
+        if unsent:
+            log.info("stopping: %d claimed nudges handed back for the next run", len(unsent))
+        report.count(outcome.result for _, outcome in outcomes)
         for name, partner_id in blocked:
             await tell(self.bot, partner_id, texts.partner_blocked(name))
             report.partners_told.append(partner_id)
+        return mine
+
+    async def _follow_ups(self, report: WaveReport) -> None:
+        """At most one gentle follow-up per unanswered question or note (never a guilt trip)."""
+        async with self.database.transaction() as session:
+            due = await deliveries.claim_follow_ups(
+                session=session, now=self.clock(), limit=self.batch_size
+            )
+        for follow_up in due:
+            try:
+                await self.bot.send_message(
+                    follow_up.user_id,
+                    texts.FOLLOW_UP,
+                    reply_parameters=ReplyParameters(
+                        follow_up.message_id, allow_sending_without_reply=True
+                    )
+                    if follow_up.message_id
+                    else None,
+                )
+                report.follow_ups += 1
+            except TelegramError as error:  # at most once: a failed follow-up is not retried
+                log.info("follow-up %s not sent: %s", follow_up.delivery_id, error.message)
 
     async def _send(self, due: DueNudge) -> Outcome:
         nudge = nudges_by_id().get(due.nudge_id)
@@ -189,7 +209,7 @@ class Dispatcher:
                 due.delivery_id,
             )
             return Outcome(Result.FAILED)
-        text = texts.nudge_message(nudge, due.partner_name, welcome_back=due.welcome_back)
+        text = _nudge_text(due.nudge_id, due.partner_name, due.welcome_back)
         markup = keyboards.for_nudge(nudge.kind, due.delivery_id)
         for _ in range(SEND_TRIES):
             try:
@@ -216,6 +236,12 @@ class Dispatcher:
                 return Outcome(Result.RETRY)
             return Outcome(Result.SENT, message.message_id)
         return Outcome(Result.RETRY)
+
+
+@lru_cache(maxsize=4096)
+def _nudge_text(nudge_id: str, partner_name: str, welcome_back: bool) -> str:
+    """A wave sends each nudge to many people with few distinct names: rendered once each."""
+    return texts.nudge_message(nudges_by_id()[nudge_id], partner_name, welcome_back=welcome_back)
 
 
 def _request_went_out(error: TimedOut) -> bool:

@@ -2,14 +2,21 @@
 
 Telegram allows about 30 messages a second per bot and answers 429 (`RetryAfter`) beyond
 that. PTB's `AIORateLimiter` allows bursts, which a strict server window punishes; this
-limiter spaces message-sending calls evenly instead (no burst), and when Telegram still
-says 429 it pauses every sender for as long as it was told, then retries.
+limiter spaces message-sending calls evenly instead, and when Telegram still says 429 it
+pauses every sender for as long as it was told, then retries.
+
+Even spacing alone books slots ahead: after a stall (a GC pause, a slow query holding the
+event loop) the slots already booked have passed and their sends go out together. So the
+limiter also counts what actually went out: never more than `floor(per_second)` sends in
+any trailing second (plus a small margin for the way to the server).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+from collections import deque
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -42,8 +49,15 @@ def retry_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+# Sends counted in a trailing window a little over a second: what leaves here within one
+# second may reach Telegram a few milliseconds closer together.
+WINDOW_SECONDS = 1.005
+
+
 class PacedRateLimiter(BaseRateLimiter[None]):
-    """At most `per_second` message sends per second, evenly spaced; retries after a 429."""
+    """Message sends evenly spaced at `per_second`, and never more than `floor(per_second)`
+    of them in any trailing `WINDOW_SECONDS`, by the times they really went out (so a stall
+    never turns into a burst); retries after a 429."""
 
     def __init__(self, per_second: float, *, max_retries: int = 3) -> None:
         if per_second <= 0:
@@ -52,10 +66,12 @@ class PacedRateLimiter(BaseRateLimiter[None]):
         self._max_retries = max_retries
         self._next_slot = 0.0
         self._paused_until = 0.0
+        self._sent: deque[float] = deque(maxlen=max(1, math.floor(per_second)))
 
     async def initialize(self) -> None:
         self._next_slot = 0.0
         self._paused_until = 0.0
+        self._sent.clear()
 
     async def shutdown(self) -> None:
         return None
@@ -86,9 +102,19 @@ class PacedRateLimiter(BaseRateLimiter[None]):
                 self._paused_until = max(self._paused_until, loop_now + wait)
 
     async def _wait_for_slot(self) -> None:
-        """Reserves the next free slot (synchronously, so concurrent senders never share one)."""
-        now = asyncio.get_running_loop().time()
+        """Reserves the next free slot (synchronously, so concurrent senders never share one),
+        then waits until the trailing window has room; the send is counted as it leaves."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         slot = max(now, self._next_slot, self._paused_until)
         self._next_slot = slot + self._interval
         if slot > now:
             await asyncio.sleep(slot - now)
+        while True:
+            now = loop.time()
+            full = len(self._sent) == self._sent.maxlen
+            ready = max(self._paused_until, self._sent[0] + WINDOW_SECONDS if full else 0.0)
+            if ready <= now:
+                break
+            await asyncio.sleep(ready - now)
+        self._sent.append(now)  # no await since the check: concurrent senders see it

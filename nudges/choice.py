@@ -60,7 +60,8 @@ def choose_nudge(
         raise ValueError("no nudge is eligible")
     earlier = [past for past in history if past.day < day]
     uses = Counter(past.nudge_id for past in earlier)
-    fewest = min(uses[nudge.id] for nudge in candidates)
+    # Fewer nudges used than there are candidates: some candidate was never used.
+    fewest = 0 if len(uses) < len(candidates) else min(uses[nudge.id] for nudge in candidates)
     yesterday = earlier[-1].category if earlier else None
     by_category = _by_category(candidates, uses, fewest)
     # Never a repeat before the cycle is used up, even if that means the same category
@@ -88,8 +89,9 @@ def _by_category(
 ) -> dict[Category, list[Nudge]]:
     """The candidates used exactly `level` times so far, by category."""
     grouped: dict[Category, list[Nudge]] = {}
+    used = uses.get  # not uses[...]: a Counter's __missing__ is slow, and this is hot
     for nudge in candidates:
-        if uses[nudge.id] == level:
+        if used(nudge.id, 0) == level:
             grouped.setdefault(nudge.category, []).append(nudge)
     return grouped
 

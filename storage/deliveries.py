@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import tuple_, update
+from sqlalchemy import Table, bindparam, tuple_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,6 +40,32 @@ MAX_ATTEMPTS = 5
 FOLLOW_UP_STALE = timedelta(hours=1)
 
 RETRY_DELAY = timedelta(seconds=30)
+
+_DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
+# A Core statement run with a list of parameter sets (executemany): no ORM objects, and one
+# compiled statement for every group.
+_RECORD_SENT = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("sent_id"))
+    .values(
+        status=DeliveryStatus.SENT,
+        message_id=bindparam("sent_message"),
+        sent_at=bindparam("sent_when"),
+        lease_until=None,
+    )
+)
+
+
+_MARK_SENDING = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.id.in_(bindparam("sending_ids", expanding=True)),
+        _DELIVERIES.c.status == DeliveryStatus.CLAIMED,
+        _DELIVERIES.c.claim_token == bindparam("sending_token"),
+    )
+    .values(status=DeliveryStatus.SENDING, attempts=_DELIVERIES.c.attempts + 1)
+    .returning(_DELIVERIES.c.id)
+)
 
 
 @dataclass(frozen=True)
@@ -150,10 +176,13 @@ async def claim_due(
         }
         for plan in planned
     ]
+    # A list of parameter sets (not .values(rows)): one statement whatever the batch size,
+    # so SQLAlchemy's compiled-statement cache serves every claim.
     inserted = await session.exec(
-        insert_ignoring_conflicts(session, Delivery, ["user_id", "local_date"])
-        .values(rows)
-        .returning(col(Delivery.id), col(Delivery.user_id))
+        insert_ignoring_conflicts(session, Delivery, ["user_id", "local_date"]).returning(
+            col(Delivery.id), col(Delivery.user_id)
+        ),
+        params=rows,
     )
     delivery_of = {user_id: delivery_id for delivery_id, user_id in inserted}
     for plan in planned:
@@ -205,14 +234,11 @@ async def mark_sending(*, session: AsyncSession, nudges: Sequence[DueNudge]) -> 
     marked: set[int] = set()
     for token in {nudge.claim_token for nudge in nudges}:
         result = await session.exec(
-            update(Delivery)
-            .where(
-                col(Delivery.id).in_([n.delivery_id for n in nudges if n.claim_token == token]),
-                Delivery.status == DeliveryStatus.CLAIMED,
-                Delivery.claim_token == token,
-            )
-            .values(status=DeliveryStatus.SENDING, attempts=Delivery.attempts + 1)
-            .returning(col(Delivery.id))
+            _MARK_SENDING,
+            params={
+                "sending_ids": [n.delivery_id for n in nudges if n.claim_token == token],
+                "sending_token": token,
+            },
         )
         marked |= {row[0] for row in result}
     return marked
@@ -225,15 +251,9 @@ async def record_sent(
     if not sent:
         return
     await session.exec(
-        update(Delivery),
+        _RECORD_SENT,
         params=[
-            {
-                "id": delivery_id,
-                "status": DeliveryStatus.SENT,
-                "message_id": message_id,
-                "sent_at": now,
-                "lease_until": None,
-            }
+            {"sent_id": delivery_id, "sent_message": message_id, "sent_when": now}
             for delivery_id, message_id in sent
         ],
     )
@@ -404,7 +424,7 @@ async def _nudges_for_days(
         history[pair_id].sort(key=lambda past: past.day)
         new_rows.append({"pair_id": pair_id, "local_date": day, "nudge_id": nudge.id})
     await session.exec(
-        insert_ignoring_conflicts(session, PairDay, ["pair_id", "local_date"]).values(new_rows)
+        insert_ignoring_conflicts(session, PairDay, ["pair_id", "local_date"]), params=new_rows
     )
     # Another instance may have chosen first: whatever is stored is the pair's nudge.
     return chosen | await _stored_choices(session, set(missing))

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import text
-from telegram.ext import ExtBot
+from telegram.constants import ParseMode
+from telegram.ext import Defaults, ExtBot
+from telegram.request import RequestData
 
 from bot.dispatch import Dispatcher
 from nudges.library import Kind, nudges_by_id
 from storage import deliveries, users
 from storage.db import Database
+from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram
+from tests.fakebot import FakeTelegram, FakeTelegramRequest
 from tests.storage.factories import a_couple
 
 PAUSE = "⏸ Busy week? Pause"
@@ -337,3 +341,104 @@ async def test_topics_limit_the_categories_and_nudge_days_skip_days(
     assert titles == {"🔭 Curiosity", "🌱 Dreams"}
     assert len(fake.sent_to(ALEX)) == 14
     assert len(fake.sent_to(SAM)) == 4  # two weekends
+
+
+BY_STATUS = "SELECT status, count(*) FROM deliveries GROUP BY status"
+
+
+class WatchingTelegram(FakeTelegramRequest):
+    """The fake Bot API, looking into the database as each nudge request arrives."""
+
+    def __init__(self, fake: FakeTelegram, database: Database) -> None:
+        super().__init__(fake)
+        self.database = database
+        self.on_arrival: list[tuple[int, str, int]] = []  # chat, its status, rows sending
+        self.stop_after: tuple[int, Dispatcher] | None = None
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        if url.endswith("/sendMessage") and request_data is not None:
+            chat_id = int(request_data.parameters["chat_id"])
+            async with self.database.transaction() as session:
+                (status,) = (
+                    await session.exec(
+                        text("SELECT status FROM deliveries WHERE user_id = :user"),
+                        params={"user": chat_id},
+                    )
+                ).one()
+                (sending,) = (
+                    await session.exec(
+                        text("SELECT count(*) FROM deliveries WHERE status = 'sending'")
+                    )
+                ).one()
+            self.on_arrival.append((chat_id, status, sending))
+            if self.stop_after and len(self.on_arrival) == self.stop_after[0]:
+                self.stop_after[1].stopping = True  # as SIGTERM does
+        return await super().do_request(url, method, request_data, **kwargs)
+
+
+async def test_each_nudge_is_committed_as_sending_before_its_request_reaches_telegram(
+    database: Database, fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY + timedelta(hours=1))
+    async with database.transaction() as session:
+        for n in range(30):
+            await a_couple(session, 100 + 2 * n, 101 + 2 * n, now=MONDAY)
+    watching = WatchingTelegram(fake, database)
+    bot: ExtBot[None] = ExtBot(
+        TOKEN, request=watching, defaults=Defaults(parse_mode=ParseMode.HTML)
+    )
+    async with bot:
+        run = Dispatcher(
+            database=database, bot=bot, clock=clock, catch_up=timedelta(hours=3), batch_size=16
+        )
+        report = await run.run()
+
+    assert report.sent == 60
+    assert sorted(chat for chat, _, _ in watching.on_arrival) == list(range(100, 160))
+    assert {status for _, status, _ in watching.on_arrival} == {"sending"}
+    assert max(sending for _, _, sending in watching.on_arrival) <= run.concurrency
+    async with database.transaction() as session:
+        statuses = (
+            await session.exec(text("SELECT status, count(*) FROM deliveries GROUP BY status"))
+        ).all()
+    assert [tuple(row) for row in statuses] == [("sent", 60)]
+
+
+async def test_a_stop_mid_wave_hands_the_unsent_back_and_they_go_once_later(
+    database: Database, fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY + timedelta(hours=1))
+    async with database.transaction() as session:
+        for n in range(30):
+            await a_couple(session, 100 + 2 * n, 101 + 2 * n, now=MONDAY)
+    watching = WatchingTelegram(fake, database)
+    bot: ExtBot[None] = ExtBot(
+        TOKEN, request=watching, defaults=Defaults(parse_mode=ParseMode.HTML)
+    )
+    async with bot:
+        run = Dispatcher(
+            database=database, bot=bot, clock=clock, catch_up=timedelta(hours=3), batch_size=32
+        )
+        watching.stop_after = (4, run)  # in the first group
+        stopped = await run.run()
+        async with database.transaction() as session:
+            statuses = dict(
+                (
+                    await session.exec(
+                        text("SELECT status, count(*) FROM deliveries GROUP BY status")
+                    )
+                ).all()
+            )
+        assert stopped.sent == len(fake.calls_for("sendMessage")) < 60
+        assert "sending" not in statuses  # what flew at the stop was recorded
+        assert statuses["sent"] == stopped.sent
+        assert statuses.get("claimed", 0) > 0  # claimed but unsent: handed back
+
+        again = Dispatcher(
+            database=database, bot=bot, clock=clock, catch_up=timedelta(hours=3), batch_size=32
+        )
+        await again.run()
+
+    assert sorted(call.chat_id for call in fake.calls_for("sendMessage")) == list(range(100, 160))
