@@ -378,10 +378,10 @@ class WatchingTelegram(FakeTelegramRequest):
         return await super().do_request(url, method, request_data, **kwargs)
 
 
-async def test_each_nudge_is_committed_as_sending_before_its_request_reaches_telegram(
+async def thirty_couples_watched(
     database: Database, fake: FakeTelegram
-) -> None:
-    clock = FrozenClock(MONDAY + timedelta(hours=1))
+) -> tuple[WatchingTelegram, ExtBot[None]]:
+    """Sixty users (ids 100–159) due Monday morning, and a bot that watches each send."""
     async with database.transaction() as session:
         for n in range(30):
             await a_couple(session, 100 + 2 * n, 101 + 2 * n, now=MONDAY)
@@ -389,6 +389,14 @@ async def test_each_nudge_is_committed_as_sending_before_its_request_reaches_tel
     bot: ExtBot[None] = ExtBot(
         TOKEN, request=watching, defaults=Defaults(parse_mode=ParseMode.HTML)
     )
+    return watching, bot
+
+
+async def test_each_nudge_is_committed_as_sending_before_its_request_reaches_telegram(
+    database: Database, fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY + timedelta(hours=1))
+    watching, bot = await thirty_couples_watched(database, fake)
     async with bot:
         run = Dispatcher(
             database=database, bot=bot, clock=clock, catch_up=timedelta(hours=3), batch_size=16
@@ -400,9 +408,7 @@ async def test_each_nudge_is_committed_as_sending_before_its_request_reaches_tel
     assert {status for _, status, _ in watching.on_arrival} == {"sending"}
     assert max(sending for _, _, sending in watching.on_arrival) <= run.concurrency
     async with database.transaction() as session:
-        statuses = (
-            await session.exec(text("SELECT status, count(*) FROM deliveries GROUP BY status"))
-        ).all()
+        statuses = (await session.exec(text(BY_STATUS))).all()
     assert [tuple(row) for row in statuses] == [("sent", 60)]
 
 
@@ -410,13 +416,7 @@ async def test_a_stop_mid_wave_hands_the_unsent_back_and_they_go_once_later(
     database: Database, fake: FakeTelegram
 ) -> None:
     clock = FrozenClock(MONDAY + timedelta(hours=1))
-    async with database.transaction() as session:
-        for n in range(30):
-            await a_couple(session, 100 + 2 * n, 101 + 2 * n, now=MONDAY)
-    watching = WatchingTelegram(fake, database)
-    bot: ExtBot[None] = ExtBot(
-        TOKEN, request=watching, defaults=Defaults(parse_mode=ParseMode.HTML)
-    )
+    watching, bot = await thirty_couples_watched(database, fake)
     async with bot:
         run = Dispatcher(
             database=database, bot=bot, clock=clock, catch_up=timedelta(hours=3), batch_size=32
@@ -424,13 +424,7 @@ async def test_a_stop_mid_wave_hands_the_unsent_back_and_they_go_once_later(
         watching.stop_after = (4, run)  # in the first group
         stopped = await run.run()
         async with database.transaction() as session:
-            statuses = dict(
-                (
-                    await session.exec(
-                        text("SELECT status, count(*) FROM deliveries GROUP BY status")
-                    )
-                ).all()
-            )
+            statuses = dict((await session.exec(text(BY_STATUS))).all())
         assert stopped.sent == len(fake.calls_for("sendMessage")) < 60
         assert "sending" not in statuses  # what flew at the stop was recorded
         assert statuses["sent"] == stopped.sent

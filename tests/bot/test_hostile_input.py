@@ -3,6 +3,8 @@ that brings one back fails here by name, not only somewhere among ten thousand u
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +20,18 @@ ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")
 SOLO = FakeUser(765_432_198, "Solo")
 START = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday, 07:00 in Berlin (nudges at 8:00)
+
+
+@asynccontextmanager
+async def alex_and_sam(
+    fake: FakeTelegram, database_url: str, clock: FrozenClock | None = None
+) -> AsyncIterator[RunningApp]:
+    """The bot, with Alex and Sam paired (Berlin, nudges at 8:00)."""
+    async with running_app(
+        fake, database_url=database_url, clock=clock or FrozenClock(START), token=TOKEN
+    ) as app:
+        await pair_up(app, fake, ALEX, SAM)
+        yield app
 
 
 def utf16_length(text: str) -> int:
@@ -43,8 +57,7 @@ async def test_a_long_journal_page_is_shortened_to_fit_one_message(
     database_url: str, fake: FakeTelegram
 ) -> None:
     clock = FrozenClock(START)
-    async with running_app(fake, database_url=database_url, clock=clock, token=TOKEN) as app:
-        await pair_up(app, fake, ALEX, SAM)
+    async with alex_and_sam(fake, database_url, clock) as app:
         for day in range(5):
             await nudge_day(app, clock, day)
             for user in (ALEX, SAM):
@@ -74,10 +87,7 @@ async def test_topics_before_pairing_says_why_instead_of_nothing(
 async def test_tapping_a_button_twice_redraws_nothing_and_fails_nothing(
     database_url: str, fake: FakeTelegram
 ) -> None:
-    async with running_app(
-        fake, database_url=database_url, clock=FrozenClock(START), token=TOKEN
-    ) as app:
-        await pair_up(app, fake, ALEX, SAM)
+    async with alex_and_sam(fake, database_url) as app:
         await app.feed(fake.send_text(ALEX, "/settings"))
         settings = fake.last_to(ALEX.id)
         assert settings is not None
@@ -115,8 +125,7 @@ async def test_forged_button_data_gets_a_kind_no(
     database_url: str, fake: FakeTelegram, data: str
 ) -> None:
     clock = FrozenClock(START)
-    async with running_app(fake, database_url=database_url, clock=clock, token=TOKEN) as app:
-        await pair_up(app, fake, ALEX, SAM)
+    async with alex_and_sam(fake, database_url, clock) as app:
         await nudge_day(app, clock, 0)
         nudge = fake.last_to(ALEX.id)
         assert nudge is not None
@@ -129,10 +138,7 @@ async def test_forged_button_data_gets_a_kind_no(
 async def test_a_message_edited_into_a_command_runs_nothing(
     database_url: str, fake: FakeTelegram
 ) -> None:
-    async with running_app(
-        fake, database_url=database_url, clock=FrozenClock(START), token=TOKEN
-    ) as app:
-        await pair_up(app, fake, ALEX, SAM)
+    async with alex_and_sam(fake, database_url) as app:
         sent = fake.send_text(ALEX, "see you tonight")
         await app.feed(sent)
         before = len(fake.texts_to(ALEX.id))
@@ -147,10 +153,7 @@ async def test_a_message_edited_into_a_command_runs_nothing(
 async def test_a_button_under_a_file_answers_with_a_new_message(
     database_url: str, fake: FakeTelegram
 ) -> None:
-    async with running_app(
-        fake, database_url=database_url, clock=FrozenClock(START), token=TOKEN
-    ) as app:
-        await pair_up(app, fake, ALEX, SAM)
+    async with alex_and_sam(fake, database_url) as app:
         await app.feed(fake.send_text(ALEX, "/export"))
         document = fake.last_to(ALEX.id)
         assert document is not None and document.kind == "document"
@@ -163,10 +166,7 @@ async def test_a_button_under_a_file_answers_with_a_new_message(
 async def test_an_error_after_a_button_was_answered_is_still_told_to_the_user(
     database_url: str, fake: FakeTelegram
 ) -> None:
-    async with running_app(
-        fake, database_url=database_url, clock=FrozenClock(START), token=TOKEN
-    ) as app:
-        await pair_up(app, fake, ALEX, SAM)
+    async with alex_and_sam(fake, database_url) as app:
         await app.feed(fake.send_text(ALEX, "/settings"))
         settings = fake.last_to(ALEX.id)
         assert settings is not None
