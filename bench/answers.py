@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import random
 import resource
@@ -74,6 +73,7 @@ def _ensure_repo_on_path() -> None:
 
 _ensure_repo_on_path()
 
+from bench.processes import in_child  # noqa: E402
 from tests.e2e.harness import TOKEN, BotProcess  # noqa: E402
 from tests.fakebot import FakeBotApiServer, FakeTelegram, FakeUser  # noqa: E402
 
@@ -451,23 +451,7 @@ def _ceiling_child(base_url: str, seconds: float, result: Any) -> None:
 
 
 def measure_ceiling(base_url: str, seconds: float) -> dict[str, float]:
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_ceiling_child, args=(base_url, seconds, sender))
-    child.start()
-    sender.close()
-    try:
-        if not receiver.poll(seconds + 60):
-            raise SystemExit("the ceiling measurement gave no result")
-        outcome: dict[str, float] = receiver.recv()
-    except EOFError:
-        raise SystemExit(f"the ceiling child died (exit code {child.exitcode})") from None
-    finally:
-        child.join(timeout=30)
-        if child.is_alive():
-            child.kill()
-            child.join()
-    return outcome
+    return in_child(_ceiling_child, base_url, seconds, timeout=seconds + 60)
 
 
 # ----------------------------------------------------------------------------- main

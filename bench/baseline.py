@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import platform
 import resource
@@ -187,27 +186,6 @@ def _couplet_child(db_path: str, base_url: str, result: Any) -> None:
     result.send(outcome)
 
 
-def _in_child(target: Any, *args: Any) -> dict[str, Any]:
-    """Runs `target(*args, connection)` in a fresh interpreter; returns what it sent."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=target, args=(*args, sender))
-    process.start()
-    sender.close()
-    try:
-        if not receiver.poll(CHILD_TIMEOUT):
-            raise RuntimeError(f"{target.__name__} gave no result within {CHILD_TIMEOUT:.0f} s")
-        outcome: dict[str, Any] = receiver.recv()
-    except EOFError:
-        raise RuntimeError(f"{target.__name__} died (exit code {process.exitcode})") from None
-    finally:
-        process.join(timeout=30)
-        if process.is_alive():
-            process.kill()
-            process.join()
-    return outcome
-
-
 # ----------------------------------------------------------------------------- main
 
 
@@ -218,19 +196,22 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     users = max(2, min(arguments.users, 2_000_000))
     _ensure_repo_on_path()
+    from bench.processes import in_child
     from tests.fakebot import FakeBotApiServer, FakeTelegram
 
     workdir = Path(tempfile.mkdtemp(prefix="couplet-bench-baseline-"))
     try:
         db_path = workdir / "baseline.sqlite3"
         print(f"populating {users:,} users ({users // 2:,} pairs) in a child process ...")
-        populated = _in_child(_populate_child, str(db_path), users)
+        populated = in_child(_populate_child, str(db_path), users, timeout=CHILD_TIMEOUT)
         print(f"  done in {populated['seconds']:.1f} s")
         with FakeBotApiServer(FakeTelegram(TOKEN)) as server:
             print("naive: one run_daily job per user, in a fresh child process ...")
-            naive = _in_child(_naive_child, users, server.base_url, arguments.seed)
+            naive = in_child(
+                _naive_child, users, server.base_url, arguments.seed, timeout=CHILD_TIMEOUT
+            )
             print("couplet: start-up to ready-to-dispatch, in a fresh child process ...")
-            couplet = _in_child(_couplet_child, str(db_path), server.base_url)
+            couplet = in_child(_couplet_child, str(db_path), server.base_url, timeout=CHILD_TIMEOUT)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

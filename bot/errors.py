@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -27,11 +28,9 @@ async def on_error(update: object, context: Context) -> None:
         return
     try:
         if update.callback_query is not None:
-            try:
+            with suppress(BadRequest):  # the handler had answered the button already
                 await update.callback_query.answer(texts.SOMETHING_WENT_WRONG, show_alert=True)
                 return
-            except BadRequest:  # the handler had answered the button already
-                pass
         await context.bot.send_message(update.effective_chat.id, texts.SOMETHING_WENT_WRONG)
     except Forbidden:
         log.info("could not tell chat %s about the error: bot blocked", update.effective_chat.id)

@@ -17,32 +17,6 @@ REPLY_WINDOW = timedelta(days=7)
 REACHED = (DeliveryStatus.SENT, DeliveryStatus.SENDING)
 
 
-async def latest_delivery(*, session: AsyncSession, user_id: int) -> Delivery | None:
-    """The user's most recent nudge: the one a plain message answers."""
-    result = await session.exec(
-        select(Delivery)
-        .where(Delivery.user_id == user_id, col(Delivery.status).in_(REACHED))
-        .order_by(col(Delivery.local_date).desc())
-        .limit(1)
-    )
-    return result.first()
-
-
-async def delivery_replied_to(
-    *, session: AsyncSession, user_id: int, message_id: int, now: datetime
-) -> Delivery | None:
-    """The user's nudge with this Telegram message id, if it came within the last 7 days."""
-    result = await session.exec(
-        select(Delivery).where(
-            Delivery.user_id == user_id,
-            Delivery.message_id == message_id,
-            col(Delivery.status).in_(REACHED),
-            col(Delivery.due_at) >= now - REPLY_WINDOW,
-        )
-    )
-    return result.first()
-
-
 @dataclass(frozen=True)
 class Answering:
     """What a plain message needs to become an answer, read in one query: the sender, their
@@ -103,9 +77,9 @@ async def answering(
     """The nudge a message answers (the one replied to, if a reply to one of the last 7 days,
     else the latest) with the pair around it; None if the user is unknown.
 
-    The same rules as `delivery_replied_to`, `latest_delivery`, `users.partner_of` and
-    `partner_delivery`, in one round trip (on PostgreSQL a second one locks the pair's day,
-    see `lock_pair_day`)."""
+    Only nudges that went out count. The partner is the other member of the sender's pair,
+    their delivery the one of the same pair and date (as `partner_delivery`). One round trip
+    (on PostgreSQL a second one locks the pair's day, see `lock_pair_day`)."""
     if replied_message_id is None:
         statement, params = _ANSWERING_LATEST, {"user_id": user_id}
     else:

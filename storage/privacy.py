@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nudges.library import nudges_by_id
-from storage import pairs
+from storage import answers, pairs
 from storage.models import AnswerPart, Delivery, Invite, Pair, User, WrongCode
 
 
@@ -69,19 +69,7 @@ async def export(*, session: AsyncSession, user: User) -> dict[str, Any]:
             "my_answer": [_part(p) for p in parts.get(delivery.id or 0, [])],
             "partner_shared_with_me": [],
         }
-        partner_delivery = (
-            (
-                await session.exec(
-                    select(Delivery).where(
-                        Delivery.pair_id == delivery.pair_id,
-                        Delivery.local_date == delivery.local_date,
-                        Delivery.user_id != user.id,
-                    )
-                )
-            ).first()
-            if delivery.pair_id is not None
-            else None
-        )
+        partner_delivery = await answers.partner_delivery(session=session, delivery=delivery)
         shared = partner_delivery is not None and (
             partner_delivery.revealed_at is not None or partner_delivery.shared_at is not None
         )

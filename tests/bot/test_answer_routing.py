@@ -44,26 +44,29 @@ async def test_a_plain_message_answers_the_latest_nudge_and_a_reply_an_older_one
         )
     now = MONDAY_8 + timedelta(days=8, hours=1)
     async with database.transaction() as session:
-        latest = await answers.latest_delivery(session=session, user_id=1)
+
+        async def answered(message_id: int | None) -> Delivery | None:
+            found = await answers.answering(
+                session=session, user_id=1, replied_message_id=message_id, now=now
+            )
+            assert found is not None
+            return found.mine
+
+        latest = await answered(None)
         assert latest is not None
         assert latest.local_date.day == 23 + 8 - 30  # 1 December
-        monday = await answers.delivery_replied_to(
-            session=session, user_id=1, message_id=100 + 23, now=now
-        )
-        assert monday is None  # 8 days old: beyond the 7-day window
-        tuesday = await answers.delivery_replied_to(
-            session=session, user_id=1, message_id=100 + 25, now=now
-        )
+        # Monday's is 8 days old: beyond the 7-day window, so the latest is answered.
+        assert await answered(100 + 23) == latest
+        tuesday = await answered(100 + 25)
         assert tuesday is not None
         assert tuesday.local_date.day == 25
         # Someone else's message id never routes to them, nor to another user's nudge.
-        assert (
-            await answers.delivery_replied_to(
-                session=session, user_id=1, message_id=300 + 25, now=now
-            )
-            is None
+        assert await answered(300 + 25) == latest
+        found = await answers.answering(
+            session=session, user_id=1, replied_message_id=100 + 25, now=now
         )
-        theirs = await answers.partner_delivery(session=session, delivery=tuesday)
+        assert found is not None and found.partner is not None and found.partner.id == 2
+        theirs = found.theirs
         assert theirs is not None
         assert (theirs.user_id, theirs.local_date) == (2, tuesday.local_date)
         assert theirs.nudge_id == tuesday.nudge_id
@@ -77,7 +80,11 @@ async def test_only_the_author_and_their_partner_after_sharing_can_view_a_part(
         await a_user(session, 9, name="Kim")
     await _claim_and_send(database, MONDAY_8, {1: 100, 2: 200})
     async with database.transaction() as session:
-        mine = await answers.latest_delivery(session=session, user_id=1)
+        found = await answers.answering(
+            session=session, user_id=1, replied_message_id=None, now=MONDAY_8
+        )
+        assert found is not None
+        mine = found.mine
         assert isinstance(mine, Delivery)
         part = await answers.add_part(
             session=session,
