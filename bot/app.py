@@ -53,6 +53,33 @@ NEW_MESSAGE = filters.UpdateType.MESSAGE
 COMMAND = PRIVATE & NEW_MESSAGE
 
 
+def telegram_side(
+    settings: Settings, *, requests: tuple[BaseRequest, BaseRequest] | None = None
+) -> ApplicationBuilder:  # type: ignore[type-arg]
+    """How the bot talks to Telegram: token, API address, HTML defaults, the pace of sends
+    and the order updates are handled in. (`bench/echo_bot.py` builds on it too.)"""
+    builder: ApplicationBuilder = (  # type: ignore[type-arg]
+        Application.builder()
+        .token(settings.token)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .concurrent_updates(InOrderPerChat())
+    )
+    if settings.max_messages_per_second > 0:
+        builder = builder.rate_limiter(PacedRateLimiter(settings.max_messages_per_second))
+    if settings.api_base_url is not None:
+        builder = builder.base_url(settings.api_base_url)
+        if settings.api_file_url is not None:
+            builder = builder.base_file_url(settings.api_file_url)
+    if requests is not None:
+        builder = builder.request(requests[0]).get_updates_request(requests[1])
+    return builder
+
+
 def build_application(
     settings: Settings,
     *,
@@ -66,29 +93,12 @@ def build_application(
     """
     crypto.configure(settings.answer_encryption_key)
     database = Database(settings.database_url)
-    builder: ApplicationBuilder = (  # type: ignore[type-arg]
-        Application.builder()
-        .token(settings.token)
+    builder = (
+        telegram_side(settings, requests=requests)
         .context_types(CONTEXT_TYPES)
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        .concurrent_updates(InOrderPerChat())
     )
-    if settings.max_messages_per_second > 0:
-        builder = builder.rate_limiter(PacedRateLimiter(settings.max_messages_per_second))
-    if settings.api_base_url is not None:
-        builder = builder.base_url(settings.api_base_url)
-        if settings.api_file_url is not None:
-            builder = builder.base_file_url(settings.api_file_url)
-    if requests is not None:
-        builder = builder.request(requests[0]).get_updates_request(requests[1])
-
     application = builder.build()
     dispatcher = Dispatcher(
         database=database,

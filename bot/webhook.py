@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from json import JSONDecodeError
 from urllib.parse import urlsplit
 
@@ -29,8 +30,21 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HANDLED = web.AppKey("application", Application)
 
 
-def web_app(application: Application, settings: Settings) -> web.Application:  # type: ignore[type-arg]
-    """The aiohttp app: the webhook path from WEBHOOK_URL, and /healthz."""
+Handle = Callable[[Application, dict[str, object]], Awaitable[None]]  # type: ignore[type-arg]
+
+
+def web_app(
+    application: Application,  # type: ignore[type-arg]
+    settings: Settings,
+    *,
+    handle: Handle | None = None,
+    healthy: Callable[[], Awaitable[bool]] | None = None,
+) -> web.Application:
+    """The aiohttp app: the webhook path from WEBHOOK_URL, and /healthz.
+
+    `handle` processes one update's JSON (default: `handle_once`); `healthy` says whether
+    to answer /healthz with 200 (default: the database answers)."""
+    handle = handle or handle_once
     app = web.Application()
     app[HANDLED] = application
     path = urlsplit(settings.webhook_url or "").path or "/"
@@ -46,13 +60,16 @@ def web_app(application: Application, settings: Settings) -> web.Application:  #
             return web.Response(status=400)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return web.Response(status=400)
-        await handle_once(application, data)
+        await handle(application, data)
         return web.Response(status=200)
 
-    async def healthz(_: web.Request) -> web.Response:
+    async def database_answers() -> bool:
         services: Services = application.bot_data.services
-        healthy = await updates.database_answers(services.database)
-        return web.Response(status=200 if healthy else 503, text="ok" if healthy else "db down")
+        return await updates.database_answers(services.database)
+
+    async def healthz(_: web.Request) -> web.Response:
+        ok = await (healthy or database_answers)()
+        return web.Response(status=200 if ok else 503, text="ok" if ok else "db down")
 
     app.router.add_post(path, receive)
     app.router.add_get("/healthz", healthz)

@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -14,11 +14,16 @@ TOKEN = "123456789:AAE2e-TestTokenThatMustNeverBeLogged_x"
 
 
 class BotProcess:
-    """One `python -m bot` process; its stderr goes to a log file the test can read."""
+    """One `python -m bot` process; its stderr goes to a log file the test can read.
 
-    def __init__(self, *, env: Mapping[str, str], workdir: Path) -> None:
+    `program`: what follows `python` (the benches run the bot under cProfile, or a stand-in)."""
+
+    def __init__(
+        self, *, env: Mapping[str, str], workdir: Path, program: Sequence[str] = ("-m", "bot")
+    ) -> None:
         self.env = dict(env)
         self.workdir = workdir
+        self.program = tuple(program)
         self.log_path = workdir / "bot.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -31,7 +36,7 @@ class BotProcess:
         environment |= {"PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"} | self.env
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", *args],
+            [sys.executable, *self.program, *args],
             cwd=self.workdir,
             env=environment,
             stdout=log,
