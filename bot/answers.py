@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
 from telegram.error import Forbidden, TelegramError
+from telegram.ext import ApplicationHandlerStop
 
 from bot import keyboards, texts
 from bot.chat import drop_buttons, enter, say, sender_id, tell
@@ -24,7 +25,7 @@ from nudges.library import Kind, Nudge, nudges_by_id
 from nudges.times import format_time_of_day
 from nudges.zones import zone
 from storage import answers, users
-from storage.models import AnswerPart, Delivery, User
+from storage.models import AnswerPart, Delivery, OnboardingStep, User
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +106,17 @@ class Turn:
 
 
 async def on_message(update: Update, context: Context) -> None:
-    """A private message no other feature took: an answer to a nudge, or a kind line."""
+    """A private message: an answer to a nudge, or a kind line. The first handler a plain
+    message reaches, so an answer (nearly every message) is read and written in one
+    transaction; a text from someone onboarding, or one a feature waits for (the date of a
+    pause), is left to the handlers after this one."""
     message = update.effective_message
     if message is None:
         return
     content = content_of(message)
     if content is None:
         await say(context, sender_id(update), texts.ASK_FOR_WORDS)
-        return
+        raise ApplicationHandlerStop
     now = services(context).clock()
     async with services(context).database.transaction() as session:
         found = await answers.answering(
@@ -121,6 +125,8 @@ async def on_message(update: Update, context: Context) -> None:
             replied_message_id=_replied_nudge(message),
             now=now,
         )
+        if message.text is not None and (found is None or _expects_text(found.user)):
+            return  # nothing was written: onboarding or the awaited feature takes it
         user = await enter(session=session, update=update, now=now)  # the row just read
         turn = _turn(context, found, now) if found is not None else None
         if turn is None:
@@ -141,6 +147,13 @@ async def on_message(update: Update, context: Context) -> None:
         await say(context, user.id, reply)
     if turn is not None:
         await turn.flush()
+    raise ApplicationHandlerStop
+
+
+def _expects_text(user: User) -> bool:
+    """Whether a text from this user is theirs to answer (onboarding's question, the date of
+    a pause) rather than an answer to a nudge."""
+    return user.onboarding_step != OnboardingStep.DONE or user.awaiting is not None
 
 
 async def _answer(

@@ -159,22 +159,23 @@ def build_application(
     application.add_handler(CallbackQueryHandler(preferences.settings_button, pattern=r"^set:"))
     application.add_handler(CallbackQueryHandler(help.stale_button))
 
-    # Plain messages: onboarding takes the ones it waits for; the rest fall to group 1.
+    # Plain messages: answers first (one transaction for nearly every message); a text it
+    # leaves (someone onboarding, a date a pause waits for) goes on to groups 1 and 2.
     application.add_handler(
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.LOCATION, onboarding.on_location)
     )
     application.add_handler(
-        MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, onboarding.on_text)
+        MessageHandler(
+            PRIVATE & NEW_MESSAGE & ~filters.COMMAND & ~filters.LOCATION, answers.on_message
+        )
     )
     application.add_handler(
-        MessageHandler(
-            PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, pause.on_awaited_date
-        ),
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, onboarding.on_text),
         group=1,
     )
     application.add_handler(
         MessageHandler(
-            PRIVATE & NEW_MESSAGE & ~filters.COMMAND & ~filters.LOCATION, answers.on_message
+            PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, pause.on_awaited_date
         ),
         group=2,
     )
