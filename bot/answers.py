@@ -169,10 +169,9 @@ async def _answer(
         if theirs is None or theirs.answered_at is None:
             return texts.answer_saved(partner.first_name) if first else texts.ANSWER_ADDED
         mine.revealed_at = theirs.revealed_at = turn.now
-        their_parts = await answers.parts_of(session=session, delivery_id=theirs.id or 0)
-        my_parts = await answers.parts_of(session=session, delivery_id=mine.id or 0)
-        turn.share(texts.revealed_header(partner.first_name), their_parts, to_user=True)
-        turn.share(texts.revealed_header(user.first_name), my_parts)
+        parts = await answers.parts_of(session=session, delivery_ids=(theirs.id or 0, mine.id or 0))
+        turn.share(texts.revealed_header(partner.first_name), parts[theirs.id or 0], to_user=True)
+        turn.share(texts.revealed_header(user.first_name), parts[mine.id or 0])
         return None
     mine.shared_at = mine.shared_at or turn.now
     if kind == Kind.APPRECIATION:

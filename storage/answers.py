@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -135,6 +136,10 @@ async def partner_delivery(*, session: AsyncSession, delivery: Delivery) -> Deli
     return result.first()
 
 
+_PARTS: Any = AnswerPart.__table__  # type: ignore[attr-defined]
+_ADD_PART = insert(_PARTS).returning(_PARTS.c.id)  # built once; the values are parameters
+
+
 async def add_part(
     *,
     session: AsyncSession,
@@ -157,19 +162,27 @@ async def add_part(
         "file_id": file_id,
         "created_at": now,
     }
-    table: Any = AnswerPart.__table__  # type: ignore[attr-defined]
-    result = await session.exec(insert(table).values(values).returning(table.c.id))
+    result = await session.exec(_ADD_PART, params=values)
     if delivery.answered_at is None:
         delivery.answered_at = now
     delivery.follow_up_due_at = None
     return AnswerPart(id=result.scalar_one(), **values)
 
 
-async def parts_of(*, session: AsyncSession, delivery_id: int) -> list[AnswerPart]:
+async def parts_of(
+    *, session: AsyncSession, delivery_ids: Sequence[int]
+) -> dict[int, list[AnswerPart]]:
+    """The parts of these answers (a reveal needs both partners'), each in the order written;
+    every id is a key, with an empty list if it has no part."""
     result = await session.exec(
-        select(AnswerPart).where(AnswerPart.delivery_id == delivery_id).order_by(col(AnswerPart.id))
+        select(AnswerPart)
+        .where(col(AnswerPart.delivery_id).in_(delivery_ids))
+        .order_by(col(AnswerPart.id))
     )
-    return list(result)
+    parts: dict[int, list[AnswerPart]] = {delivery_id: [] for delivery_id in delivery_ids}
+    for part in result:
+        parts[part.delivery_id].append(part)
+    return parts
 
 
 async def edit_part(
