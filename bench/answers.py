@@ -4,6 +4,7 @@
     python -m bench.answers --rate 100 --seconds 20 --database postgresql
     python -m bench.answers --rate 100 --seconds 20 --mode webhook
     python -m bench.answers --find-max --seconds 10
+    python -m bench.answers --find-max --seconds 10 --floor
 
 `python -m bot` (through the e2e `BotProcess`, MAX_MESSAGES_PER_SECOND=0,
 DISPATCH_INTERVAL_SECONDS=1, LOG_LEVEL=WARNING) runs against the fake Bot API
@@ -22,8 +23,12 @@ Errors: answers with no reply within 10 s, and webhook POSTs not answered 200.
 `--find-max` raises R step by step, each for S seconds, until p95 > 100 ms or errors
 appear, and compares the highest rate sustained with p95 <= 100 ms against the bare-send
 ceiling: PTB `Bot.send_message` against the same fake, 8 in flight, no database (in a child
-process, as the bot is one). Targets: at R=100 on SQLite and PostgreSQL, p95 <= 50 ms and
-no errors; the highest sustained rate >= 40 % of the ceiling.
+process, as the bot is one; the best of three runs). Targets: at R=100 on SQLite and
+PostgreSQL, p95 <= 50 ms and no errors; the highest sustained rate >= 40 % of the ceiling.
+
+`--floor` runs `bench/echo_bot.py` in the bot's place: the same PTB set-up, polling or the
+same webhook server, no database, one reply per text. What it sustains is the most any
+answer path built on python-telegram-bot can reach on this machine.
 """
 
 from __future__ import annotations
@@ -473,8 +478,12 @@ def _ceiling_child(base_url: str, seconds: float, result: Any) -> None:
     result.send(asyncio.run(measure()))
 
 
-def measure_ceiling(base_url: str, seconds: float) -> dict[str, float]:
-    return in_child(_ceiling_child, base_url, seconds, timeout=seconds + 60)
+def measure_ceiling(base_url: str, seconds: float) -> dict[str, Any]:
+    """The best of three runs (one run alone moved by up to a third between runs on a shared
+    machine); `runs_per_second` keeps all three."""
+    runs = [in_child(_ceiling_child, base_url, seconds, timeout=seconds + 60) for _ in range(3)]
+    best = max(runs, key=lambda run: run["per_second"])
+    return best | {"runs_per_second": [round(run["per_second"], 1) for run in runs]}
 
 
 # ----------------------------------------------------------------------------- main
@@ -561,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="couplet-bench-answers-"))
     port = free_port()
     steps: list[StepResult] = []
-    ceiling: dict[str, float] | None = None
+    ceiling: dict[str, Any] | None = None
     bot: BotProcess | None = None
     try:
         with (
@@ -646,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(
-    arguments: argparse.Namespace, steps: list[StepResult], ceiling: dict[str, float] | None
+    arguments: argparse.Namespace, steps: list[StepResult], ceiling: dict[str, Any] | None
 ) -> int:
     result: dict[str, Any] = {
         "bot": "echo" if arguments.floor else "couplet",
@@ -683,7 +692,7 @@ def report(
     shown = best or steps[0]
     print(
         f"ceiling: bare Bot.send_message, {CEILING_CONCURRENCY} in flight, no database: "
-        f"{per_second:.1f}/s ({ceiling['sent'] if ceiling else 0:.0f} messages)"
+        f"{per_second:.1f}/s, the best of {ceiling['runs_per_second'] if ceiling else []}"
     )
     verdict = (
         f"the floor: no database, one reply per text; Couplet's target is >= {TARGET_RATIO:.0%}"
@@ -705,6 +714,7 @@ def report(
         "errors": shown.errors,
         "max_sustained_rate": round(max_rate, 1),
         "ceiling_per_second": round(per_second, 1),
+        "ceiling_runs_per_second": ceiling["runs_per_second"] if ceiling else [],
         "ratio": round(ratio, 3),
     }
     print(json.dumps(result))
