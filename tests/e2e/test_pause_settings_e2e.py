@@ -115,6 +115,7 @@ def test_the_pause_buttons_and_a_typed_date(
     assert "Until when?" in ask.text
     (paused,) = alex.send("friday")
     assert "come back by themselves on Friday 27 November" in paused.text
+    assert rows(db_path, "SELECT count(*) FROM answer_parts") == [(0,)]  # a date, not an answer
     fake.wait_for_message(SAM.id, containing="paused your daily nudges")
     (menu,) = sam.send("/pause")
     assert "▶️ Resume now" in sam.button_labels(menu)
