@@ -87,16 +87,11 @@ async def handle_once(application: Application, data: dict[str, object]) -> None
 
 async def _once(application: Application, update: Update) -> None:  # type: ignore[type-arg]
     services: Services = application.bot_data.services
-    update_id = update.update_id
-    async with services.database.transaction() as session:
-        if await updates.was_processed(session=session, update_id=update_id):
-            return
+    database, update_id = services.database, update.update_id
+    if await updates.was_processed(database=database, update_id=update_id):
+        return
     await application.process_update(update)  # handler errors go to the error handler
-    now = services.clock()
-    async with services.database.transaction() as session:
-        await updates.mark_processed(session=session, update_id=update_id, now=now)
-        if update_id % 500 == 0:
-            await updates.forget_old(session=session, now=now)
+    await updates.mark_processed(database=database, update_id=update_id, now=services.clock())
 
 
 async def serve(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]

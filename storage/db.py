@@ -115,10 +115,11 @@ def lock_sqlite_file(url: str | URL) -> TextIO | None:
 
 
 def insert_ignoring_conflicts(
-    session: AsyncSession, model: type[SQLModel], unique: list[str]
+    dialect: AsyncSession | str, model: type[SQLModel], unique: list[str]
 ) -> Insert:
-    """INSERT … ON CONFLICT (unique) DO NOTHING, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
+    """INSERT … ON CONFLICT (unique) DO NOTHING, in the dialect named (or the session's)."""
+    if not isinstance(dialect, str):
+        dialect = dialect.get_bind().dialect.name
     table: Any = model.__table__  # type: ignore[attr-defined]
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=unique)

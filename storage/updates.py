@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Insert, bindparam, delete, text
+from sqlalchemy import bindparam, delete, text
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database, insert_ignoring_conflicts
 from storage.models import ProcessedUpdate
@@ -14,31 +13,36 @@ from storage.models import ProcessedUpdate
 KEEP = timedelta(days=2)  # Telegram gives up redelivering long before this
 
 
-# Both run for every webhook update: built once, with bound parameters.
+# Both run for every webhook update: built once, with bound parameters, and run on a bare
+# connection (an ORM session costs more than the one statement).
 _PROCESSED = select(col(ProcessedUpdate.update_id)).where(
     col(ProcessedUpdate.update_id) == bindparam("update_id")
 )
-_MARK: dict[str, Insert] = {}
-
-
-async def was_processed(*, session: AsyncSession, update_id: int) -> bool:
-    result = await session.exec(_PROCESSED, params={"update_id": update_id})
-    return result.first() is not None
-
-
-async def mark_processed(*, session: AsyncSession, update_id: int, now: datetime) -> None:
-    dialect = session.get_bind().dialect.name
-    if dialect not in _MARK:
-        _MARK[dialect] = insert_ignoring_conflicts(session, ProcessedUpdate, ["update_id"]).values(
-            update_id=bindparam("update_id"), processed_at=bindparam("processed_at")
-        )
-    await session.exec(_MARK[dialect], params={"update_id": update_id, "processed_at": now})
-
-
-async def forget_old(*, session: AsyncSession, now: datetime) -> None:
-    await session.exec(
-        delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < now - KEEP)
+_MARK = {
+    dialect: insert_ignoring_conflicts(dialect, ProcessedUpdate, ["update_id"]).values(
+        update_id=bindparam("update_id"), processed_at=bindparam("processed_at")
     )
+    for dialect in ("sqlite", "postgresql")
+}
+FORGET_EVERY = 500  # update ids: one in this many also forgets the old marks
+
+
+async def was_processed(*, database: Database, update_id: int) -> bool:
+    async with database.engine.connect() as connection:
+        result = await connection.execute(_PROCESSED, {"update_id": update_id})
+        return result.first() is not None
+
+
+async def mark_processed(*, database: Database, update_id: int, now: datetime) -> None:
+    """Records the update as handled (now and then also forgets marks older than `KEEP`)."""
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            _MARK[connection.dialect.name], {"update_id": update_id, "processed_at": now}
+        )
+        if update_id % FORGET_EVERY == 0:
+            await connection.execute(
+                delete(ProcessedUpdate).where(col(ProcessedUpdate.processed_at) < now - KEEP)
+            )
 
 
 async def database_answers(database: Database) -> bool:
