@@ -15,7 +15,6 @@ for webhook mode, as `python -m bot` does. Exits on SIGTERM or SIGINT.
 from __future__ import annotations
 
 import asyncio
-import signal
 
 from aiohttp import web
 from telegram import Update
@@ -23,7 +22,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bot.app import telegram_side
 from bot.config import Settings
-from bot.webhook import web_app
+from bot.webhook import set_on_stop_signals, web_app
 
 REPLY = "Saved 💛 You'll see Sam's answer when they reply."  # as long as Couplet's usual reply
 
@@ -49,10 +48,7 @@ async def _always() -> bool:
 
 
 async def serve_webhook(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signal_number, stop.set)
+    stop = set_on_stop_signals()
     async with application:
         await application.bot.set_webhook(
             settings.webhook_url or "", secret_token=settings.webhook_secret

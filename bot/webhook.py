@@ -94,12 +94,18 @@ async def _once(application: Application, update: Update) -> None:  # type: igno
     await updates.mark_processed(database=database, update_id=update_id, now=services.clock())
 
 
-async def serve(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    """Registers the webhook, serves it on PORT until SIGTERM/SIGINT, then stops gracefully."""
+def set_on_stop_signals() -> asyncio.Event:
+    """An event that SIGTERM or SIGINT sets (in the running loop)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signal_number, stop.set)
+    return stop
+
+
+async def serve(application: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """Registers the webhook, serves it on PORT until SIGTERM/SIGINT, then stops gracefully."""
+    stop = set_on_stop_signals()
     async with application:
         if application.post_init is not None:
             await application.post_init(application)
