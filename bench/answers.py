@@ -27,8 +27,8 @@ process, as the bot is one; the best of three runs). Targets: at R=100 on SQLite
 PostgreSQL, p95 <= 50 ms and no errors; the highest sustained rate >= 40 % of the ceiling.
 
 `--floor` runs `bench/echo_bot.py` in the bot's place: the same PTB set-up, polling or the
-same webhook server, no database, one reply per text. What it sustains is the most any
-answer path built on python-telegram-bot can reach on this machine.
+same webhook server, no database, one reply per text. What it sustains bounds any answer
+path built on python-telegram-bot set up this way, on this machine.
 """
 
 from __future__ import annotations
