@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import quote
 
 from telegram import (
@@ -72,20 +73,28 @@ def confirm_unpair(pair_id: int) -> InlineKeyboardMarkup:
 def for_nudge(kind: Kind, delivery_id: int) -> InlineKeyboardMarkup:
     """The buttons a nudge's kind needs (questions and notes are answered by replying),
     and the small pause affordance every nudge carries."""
-    rows: list[list[InlineKeyboardButton]] = []
     if kind == Kind.ACTION:
-        rows.append([InlineKeyboardButton(texts.DONE_BUTTON, callback_data=f"done:{delivery_id}")])
+        done = InlineKeyboardButton(texts.DONE_BUTTON, callback_data=f"done:{delivery_id}")
+        return InlineKeyboardMarkup(((done,), _pause_row()))
     if kind == Kind.PLAN:
-        rows.append(
-            [
-                InlineKeyboardButton(texts.PLAN_IN_BUTTON, callback_data=f"plan:in:{delivery_id}"),
-                InlineKeyboardButton(
-                    texts.PLAN_OUT_BUTTON, callback_data=f"plan:out:{delivery_id}"
-                ),
-            ]
+        plan_row = (
+            InlineKeyboardButton(texts.PLAN_IN_BUTTON, callback_data=f"plan:in:{delivery_id}"),
+            InlineKeyboardButton(texts.PLAN_OUT_BUTTON, callback_data=f"plan:out:{delivery_id}"),
         )
-    rows.append([InlineKeyboardButton(texts.PAUSE_BUTTON, callback_data="pause:menu")])
-    return InlineKeyboardMarkup(rows)
+        return InlineKeyboardMarkup((plan_row, _pause_row()))
+    return _only_pause()
+
+
+# Telegram objects are immutable once made: the buttons every nudge shares are made once
+# (a wave sends thousands of them).
+@cache
+def _pause_row() -> tuple[InlineKeyboardButton, ...]:
+    return (InlineKeyboardButton(texts.PAUSE_BUTTON, callback_data="pause:menu"),)
+
+
+@cache
+def _only_pause() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup((_pause_row(),))
 
 
 def heart(delivery_id: int) -> InlineKeyboardMarkup:
