@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -45,58 +45,102 @@ def eligible(
     ]
 
 
+class Candidates:
+    """Eligible nudges grouped by category once, for the many choices made from them (a
+    wave chooses for every pair; the grouping would otherwise be redone each time)."""
+
+    def __init__(self, nudges: Iterable[Nudge]) -> None:
+        self.nudges = tuple(nudges)
+        groups: dict[Category, list[Nudge]] = {}
+        # In id order, so that what is chosen never depends on the order they came in.
+        for nudge in sorted(self.nudges, key=lambda nudge: nudge.id):
+            groups.setdefault(nudge.category, []).append(nudge)
+        self.by_category: dict[Category, list[Nudge]] = groups
+        self.with_plans = frozenset(
+            category
+            for category, group in groups.items()
+            if any(nudge.kind is Kind.PLAN for nudge in group)
+        )
+
+    def __len__(self) -> int:
+        return len(self.nudges)
+
+
 def choose_nudge(
     *,
-    candidates: Sequence[Nudge],
+    candidates: Sequence[Nudge] | Candidates,
     history: Sequence[PastDay],
     day: date,
     seed: int,
 ) -> Nudge:
     """The nudge for `day`. `history` is the pair's earlier days, oldest first.
 
-    `candidates` are the eligible nudges (see `eligible`); it must not be empty.
+    `candidates` are the eligible nudges (see `eligible`), grouped or not; it must not be
+    empty.
     """
     if not candidates:
         raise ValueError("no nudge is eligible")
+    if not isinstance(candidates, Candidates):
+        candidates = Candidates(candidates)
     earlier = [past for past in history if past.day < day]
     uses = Counter(past.nudge_id for past in earlier)
     # Fewer nudges used than there are candidates: some candidate was never used.
-    fewest = 0 if len(uses) < len(candidates) else min(uses[nudge.id] for nudge in candidates)
+    fewest = (
+        0 if len(uses) < len(candidates) else min(uses[nudge.id] for nudge in candidates.nudges)
+    )
     yesterday = earlier[-1].category if earlier else None
-    by_category = _by_category(candidates, uses, fewest)
+    by_category, with_plans = _by_category(candidates, uses, fewest)
     # Never a repeat before the cycle is used up, even if that means the same category
     # again (only when the last unused nudges are all in yesterday's category).
     categories = [c for c in by_category if c != yesterday] or list(by_category)
 
     recent = Counter(past.category for past in earlier[-ROTATION_WINDOW:])
     plan_day = day.weekday() in PLAN_DAYS
+    draw = _drawing(seed, day)
 
-    def category_rank(category: Category) -> tuple[int, int, int, int]:
-        has_plan = any(nudge.kind == Kind.PLAN for nudge in by_category[category])
-        leaning = 0 if has_plan == plan_day else 1
+    def category_rank(category: Category) -> tuple[int, int, int, bytes]:
+        leaning = 0 if (category in with_plans) == plan_day else 1
         # Fuller categories first, so all of them run out together at the end of a cycle.
         remaining = -len(by_category[category])
-        return (recent[category], leaning, remaining, _draw(seed, day, category))
+        return (recent[category], leaning, remaining, draw(category))
 
     category = min(categories, key=category_rank)
     pool = by_category[category]
     preferred = [nudge for nudge in pool if (nudge.kind == Kind.PLAN) == plan_day] or pool
-    return min(preferred, key=lambda nudge: _draw(seed, day, nudge.id))
+    # One draw picks among them: a draw per nudge would cost a hash each, for every pair.
+    return preferred[int.from_bytes(draw(":pick"), "big") % len(preferred)]
 
 
 def _by_category(
-    candidates: Sequence[Nudge], uses: Counter[str], level: int
-) -> dict[Category, list[Nudge]]:
-    """The candidates used exactly `level` times so far, by category."""
-    grouped: dict[Category, list[Nudge]] = {}
+    candidates: Candidates, uses: Counter[str], level: int
+) -> tuple[dict[Category, list[Nudge]], frozenset[Category]]:
+    """The candidates used exactly `level` times so far, by category; and the categories
+    among them that hold a plan."""
+    if not uses:  # nothing used yet: every candidate is at level 0
+        return candidates.by_category, candidates.with_plans
     used = uses.get  # not uses[...]: a Counter's __missing__ is slow, and this is hot
-    for nudge in candidates:
-        if used(nudge.id, 0) == level:
-            grouped.setdefault(nudge.category, []).append(nudge)
-    return grouped
+    grouped: dict[Category, list[Nudge]] = {}
+    for category, group in candidates.by_category.items():
+        at_level = [nudge for nudge in group if used(nudge.id, 0) == level]
+        if at_level:
+            grouped[category] = at_level
+    with_plans = frozenset(
+        category
+        for category in grouped.keys() & candidates.with_plans
+        if any(nudge.kind is Kind.PLAN for nudge in grouped[category])
+    )
+    return grouped, with_plans
 
 
-def _draw(seed: int, day: date, salt: str) -> int:
-    """A stable pseudo-random number for (seed, day, salt); not Python's salted hash()."""
-    digest = hashlib.blake2b(f"{seed}:{day.isoformat()}:{salt}".encode(), digest_size=8)
-    return int.from_bytes(digest.digest(), "big")
+def _drawing(seed: int, day: date) -> Callable[[str], bytes]:
+    """Stable pseudo-random draws for (seed, day, salt); not Python's salted hash().
+
+    Each draw is the 8-byte BLAKE2b digest of "seed:day:salt"; compared as bytes, digests
+    of one length order exactly as the big-endian numbers they spell."""
+    prefix = f"{seed}:{day.isoformat()}:".encode()
+    blake2b = hashlib.blake2b
+
+    def draw(salt: str) -> bytes:
+        return blake2b(prefix + salt.encode(), digest_size=8).digest()
+
+    return draw
