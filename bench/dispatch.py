@@ -12,11 +12,7 @@ the wave, and the figures are totals from the first claim to the last send.
 
 The ceiling is the best bare `send_message` loop: the nudges' own texts, HTML parse mode
 and keyboards replayed with the bot's `Defaults`, with 1, 2, 4, 6 and 8 requests kept in
-flight (no database, no lock-step); `ratio` is nudges per second over the best of those.
-The lock-step floor sends the same payloads in groups of `--concurrency`, each group once
-the previous one was answered, as the dispatcher does (at most one group is `sending` at a
-time: what a SIGKILL can lose), with no database: what that design reaches before any
-database work.
+flight (no database); `ratio` is nudges per second over the best of those.
 
 The fake Bot API runs in a child process by default (`--fake process`), like the end-to-end
 tests run the bot and the fake in separate processes: the fake keeps every message it got,
@@ -401,15 +397,12 @@ async def measure_ceiling(
     in_flight: int,
     payloads: list[dict[str, Any]] | None = None,
     chat_base: int = CEILING_CHAT_BASE,
-    lock_step: bool = False,
 ) -> Ceiling:
     """Messages per second of bare `send_message` calls, `in_flight` kept going at all times
     (that many loops, each sending its next message as soon as the last one is answered).
 
     Without `payloads` every message is "x"; with them, the nudges' own texts, HTML parse mode
-    and keyboards are replayed in turn (what the messages weigh, without any database work).
-    `lock_step`: groups of `in_flight` instead, each sent once the whole previous group was
-    answered, as the dispatcher sends (the floor of that design, with no database)."""
+    and keyboards are replayed in turn (what the messages weigh, without any database work)."""
     from telegram import InlineKeyboardMarkup
     from telegram.ext import ExtBot
 
@@ -434,18 +427,9 @@ async def measure_ceiling(
             for index in indexes:
                 await send(index)
 
-        async def groups() -> None:
-            for first in range(0, count, in_flight):
-                await asyncio.gather(
-                    *(send(i) for i in range(first, min(count, first + in_flight)))
-                )
-
         cpu_before = cpu_seconds()
         started = perf_counter()
-        if lock_step:
-            await groups()
-        else:
-            await asyncio.gather(*(sender() for _ in range(in_flight)))
+        await asyncio.gather(*(sender() for _ in range(in_flight)))
         seconds = perf_counter() - started
         cpu = cpu_seconds() - cpu_before
     return Ceiling(in_flight=in_flight, per_second=count / seconds, cpu_seconds=cpu, count=count)
@@ -599,7 +583,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=None,
         help="bot pace when the limiter is on (default: the bot's MAX_MESSAGES_PER_SECOND default)",
     )
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="requests in flight (the bot's default, 4)"
+    )
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument(
         "--database",
@@ -720,17 +706,6 @@ def main(argv: list[str] | None = None) -> int:
                 chat_base=chat_base,
                 also_in_flight=args.concurrency,
             )
-            chat_base += ceiling_count * (len(tried) + 1)
-            lock_step = asyncio.run(
-                measure_ceiling(
-                    base_url=fake.base_url,
-                    count=ceiling_count,
-                    in_flight=args.concurrency,
-                    payloads=payloads,
-                    chat_base=chat_base,
-                    lock_step=True,
-                )
-            )
             load_after = load_1m()
         finally:
             fake_rss = fake.close()
@@ -760,11 +735,6 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{c.in_flight} in flight {c.per_second:.1f}/s" for c in tried)
         + f"; best {ceiling.per_second:.1f}/s ({ceiling.in_flight} in flight); ratio "
         f"{nudges_per_second / ceiling.per_second:.3f}"
-    )
-    print(
-        f"lock-step floor (the same payloads in groups of {args.concurrency}, each group once "
-        f"the last one was answered, no database): {lock_step.per_second:.1f}/s = "
-        f"{lock_step.per_second / ceiling.per_second:.3f} of the ceiling"
     )
     print(
         f"lighter ceiling (every message 'x', no keyboard, {args.concurrency} in flight; not "
@@ -816,8 +786,6 @@ def main(argv: list[str] | None = None) -> int:
         "ceiling_in_flight": ceiling.in_flight,
         "ceiling_by_in_flight": {str(c.in_flight): round(c.per_second, 1) for c in tried},
         "light_ceiling_per_second": round(light.per_second, 1),
-        "lock_step_floor_per_second": round(lock_step.per_second, 1),
-        "lock_step_floor_ratio": round(lock_step.per_second / ceiling.per_second, 3),
         "cpu_ratio": round(cpu_ratio, 3),
         "cpu_ms_per_nudge": round(1000 * dispatch_cpu / sent, 3) if sent else None,
         "cpu_ms_per_ceiling_message": round(1000 * ceiling.cpu_seconds / ceiling.count, 3),

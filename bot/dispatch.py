@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum, auto
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import httpx
+from sqlalchemy import Connection
 from telegram import Bot, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -35,7 +36,7 @@ from bot.pacing import retry_seconds
 from nudges.library import nudges_by_id
 from storage import deliveries
 from storage.db import Database
-from storage.deliveries import DueNudge
+from storage.deliveries import Blocked, DueNudge
 
 log = logging.getLogger(__name__)
 
@@ -84,50 +85,44 @@ class Dispatcher:
         clock: Clock,
         catch_up: timedelta,
         batch_size: int = 256,
-        concurrency: int = 8,
+        concurrency: int = 4,
+        most_sending: int = 8,
     ) -> None:
+        if not 0 < concurrency < most_sending:
+            raise ValueError("need 0 < concurrency < most_sending")
         self.database = database
         self.bot = bot
         self.clock = clock
         self.catch_up = catch_up
         self.batch_size = batch_size
+        # Requests in flight. Telegram answers in tens of milliseconds: four keep well
+        # ahead of its 30 messages a second.
         self.concurrency = concurrency
+        # Deliveries `sending` at most: those in flight, the ones marked for the next
+        # requests, and finished ones not yet recorded. What a SIGKILL can leave undecided.
+        self.most_sending = most_sending
         self.stopping = False
 
     async def run(self) -> WaveReport:
         """Claims and sends until nothing more is due now (or a stop was asked for).
 
-        Groups of `concurrency` go out together. One transaction per group records what
-        the previous group came to and marks this one `sending`; its requests start only
-        after that committed. A batch is claimed when fewer than a group are left.
+        `concurrency` senders each send one nudge after the other, like a bare loop of
+        requests. A sender that finds no nudge ready records what the finished sends came
+        to and marks the next ones `sending`, in one transaction committed before their
+        requests start. Never more than `most_sending` are `sending`, so one transaction
+        covers several nudges and requests rarely wait for one. A batch is claimed when
+        fewer than `most_sending` claimed nudges are left.
         """
         report = WaveReport()
-        waiting: deque[DueNudge] = deque()
-        outcomes: list[tuple[DueNudge, Outcome]] = []  # of the group that just went out
-        more_due = True
-        while True:
-            unsent: list[DueNudge] = []
-            if self.stopping:  # shutting down: hand the rest back at once
-                unsent, more_due = list(waiting), False
-                waiting.clear()
-            elif more_due and len(waiting) < self.concurrency:
-                async with self.database.transaction() as session:
-                    batch = await deliveries.claim_due(
-                        session=session,
-                        now=self.clock(),
-                        limit=self.batch_size,
-                        lease=CLAIM_LEASE,
-                        catch_up=self.catch_up,
-                    )
-                waiting.extend(batch)
-                more_due = len(batch) >= self.batch_size
-            group = [waiting.popleft() for _ in range(min(self.concurrency, len(waiting)))]
-            if not (outcomes or group or unsent):
-                break
-            mine = await self._record_and_mark(outcomes, group, unsent, report)
-            group = [due for due in group if due.delivery_id in mine]
-            results = await asyncio.gather(*(self._send(due) for due in group))
-            outcomes = list(zip(group, results, strict=True))
+        wave = _Wave(self, report)
+        senders = [asyncio.ensure_future(wave.sender()) for _ in range(self.concurrency)]
+        try:
+            await asyncio.gather(*senders)
+        except BaseException:
+            for sender in senders:  # a bug, not an answer from Telegram: the wave stops
+                sender.cancel()  # (what was `sending` stays so, and is taken as sent)
+            raise
+        await wave.record_the_rest()
         if not self.stopping:
             await self._follow_ups(report)
         return report
@@ -145,38 +140,43 @@ class Dispatcher:
         for due, outcome in outcomes:
             by_result[outcome.result].append((due, outcome))
         now = self.clock()
-        blocked: list[tuple[str, int]] = []
-        async with self.database.transaction() as session:
-            await deliveries.record_sent(
-                session=session,
+
+        def record_and_mark(connection: Connection) -> tuple[set[int], list[Blocked]]:
+            deliveries.record_sent(
+                connection,
                 sent=[(due.delivery_id, out.message_id) for due, out in by_result[Result.SENT]],
                 now=now,
             )
-            await deliveries.release(
-                session=session, nudges=[due for due, _ in by_result[Result.RETRY]], now=now
+            deliveries.release(
+                connection, nudges=[due for due, _ in by_result[Result.RETRY]], now=now
             )
-            await deliveries.mark_failed(
-                session=session,
-                delivery_ids=[due.delivery_id for due, _ in by_result[Result.FAILED]],
+            deliveries.mark_failed(
+                connection, delivery_ids=[due.delivery_id for due, _ in by_result[Result.FAILED]]
             )
-            for due, _ in by_result[Result.BLOCKED]:
-                pair = await deliveries.record_blocked(
-                    session=session, delivery_id=due.delivery_id, user_id=due.user_id, now=now
+            blocked = [
+                first_time
+                for due, _ in by_result[Result.BLOCKED]
+                if (
+                    first_time := deliveries.record_blocked(
+                        connection, delivery_id=due.delivery_id, user_id=due.user_id, now=now
+                    )
                 )
-                if pair is not None:
-                    user, partner = pair
-                    blocked.append((user.first_name, partner.id))
+                is not None
+            ]
             if unsent:
-                await deliveries.release_now(
-                    session=session, delivery_ids=[due.delivery_id for due in unsent], now=now
+                deliveries.release_now(
+                    connection, delivery_ids=[due.delivery_id for due in unsent], now=now
                 )
-            mine = await deliveries.mark_sending(session=session, nudges=starting)
+            mine = deliveries.mark_sending(connection, nudges=starting) if starting else set()
+            return mine, blocked
+
+        mine, blocked = await self.database.run(record_and_mark)
         if unsent:
             log.info("stopping: %d claimed nudges handed back for the next run", len(unsent))
         report.count(outcome.result for _, outcome in outcomes)
-        for name, partner_id in blocked:
-            await tell(self.bot, partner_id, texts.partner_blocked(name))
-            report.partners_told.append(partner_id)
+        for first_time in blocked:
+            await tell(self.bot, first_time.partner_id, texts.partner_blocked(first_time.name))
+            report.partners_told.append(first_time.partner_id)
         return mine
 
     async def _follow_ups(self, report: WaveReport) -> None:
@@ -236,6 +236,79 @@ class Dispatcher:
                 return Outcome(Result.RETRY)
             return Outcome(Result.SENT, message.message_id)
         return Outcome(Result.RETRY)
+
+
+class _Wave:
+    """One run's shared state: what is claimed, what is marked and ready to go, and what the
+    finished sends came to. Only one sender at a time refills (on PostgreSQL the
+    transactions wait for the database; on SQLite they run straight through)."""
+
+    def __init__(self, dispatcher: Dispatcher, report: WaveReport) -> None:
+        self.dispatcher = dispatcher
+        self.report = report
+        self.waiting: deque[DueNudge] = deque()  # claimed, not yet marked
+        self.ready: deque[DueNudge] = deque()  # marked `sending`, request not yet started
+        self.finished: list[tuple[DueNudge, Outcome]] = []  # still `sending` in the database
+        self.in_flight = 0
+        self.more_due = True
+        self.refilling = asyncio.Lock()
+
+    async def sender(self) -> None:
+        """Sends ready nudges one after the other until none is left to send."""
+        dispatcher = self.dispatcher
+        while True:
+            if not self.ready and not await self._refill():
+                return
+            if not self.ready:  # another sender took them first
+                continue
+            due = self.ready.popleft()
+            self.in_flight += 1
+            try:
+                outcome = await dispatcher._send(due)
+            finally:
+                self.in_flight -= 1
+            self.finished.append((due, outcome))
+
+    async def _refill(self) -> bool:
+        """Records what finished and marks the next nudges; False when nothing is left."""
+        async with self.refilling:
+            dispatcher = self.dispatcher
+            while not self.ready:
+                unsent: list[DueNudge] = []
+                if dispatcher.stopping:  # shutting down: hand the rest back at once
+                    unsent, self.more_due = list(self.waiting), False
+                    self.waiting.clear()
+                elif self.more_due and len(self.waiting) < dispatcher.most_sending:
+                    batch = await dispatcher.database.run(
+                        partial(
+                            deliveries.claim_due,
+                            now=dispatcher.clock(),
+                            limit=dispatcher.batch_size,
+                            lease=CLAIM_LEASE,
+                            catch_up=dispatcher.catch_up,
+                        )
+                    )
+                    self.waiting.extend(batch)
+                    self.more_due = len(batch) >= dispatcher.batch_size
+                # Every finished send is recorded in the transaction that marks the next
+                # ones, and one that finishes during it was counted in flight: never more
+                # than `most_sending` rows are `sending`.
+                finished, self.finished = self.finished, []
+                room = dispatcher.most_sending - self.in_flight
+                starting = [self.waiting.popleft() for _ in range(min(room, len(self.waiting)))]
+                if not (finished or starting or unsent):
+                    return False
+                mine = await dispatcher._record_and_mark(finished, starting, unsent, self.report)
+                self.ready.extend(due for due in starting if due.delivery_id in mine)
+                if not (self.waiting or self.more_due or self.ready):
+                    return False
+            return True
+
+    async def record_the_rest(self) -> None:
+        """After the last send: what the last ones came to."""
+        finished, self.finished = self.finished, []
+        if finished:
+            await self.dispatcher._record_and_mark(finished, [], [], self.report)
 
 
 @lru_cache(maxsize=4096)

@@ -1,22 +1,42 @@
-"""The engine and sessions, from a `DATABASE_URL`."""
+"""The engine and sessions, from a `DATABASE_URL`.
+
+Most of the bot works through async ORM sessions (`Database.transaction`). The dispatcher's
+wave works through `Database.run`: plain synchronous SQLAlchemy Core functions, run on
+PostgreSQL through the async connection (`run_sync`), and on a SQLite file directly on a
+second, synchronous connection in the event loop's thread. A SQLite statement takes
+microseconds; the async driver's thread hop and the layers around it cost ten to fifty
+times that, which a wave of thousands of nudges would pay for every group of eight.
+
+Two connections to one SQLite file are safe because every transaction on either starts
+with `BEGIN IMMEDIATE` (it takes the write lock first, so none can fail half-way on a stale
+snapshot). The synchronous side never waits for the lock inside SQLite, which would block
+the event loop the other side needs to finish: it tries, and if the file is busy it sleeps
+asynchronously and tries again.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
-from collections.abc import AsyncIterator
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
-from sqlalchemy import Insert, event
+from sqlalchemy import Connection, Insert, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///couplet.sqlite3"
+BUSY_GIVE_UP_SECONDS = 10.0  # the synchronous SQLite side waits this long for the lock
+
+T = TypeVar("T")
 
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -51,13 +71,33 @@ def async_database_url(raw: str) -> URL:
     return url.set(drivername=driver)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.close()
+        # SQLAlchemy emits BEGIN itself (below); the driver must not start transactions.
+        dbapi_connection.isolation_level = None
+
+    return on_connect
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """Every SQLite transaction takes the write lock first (the SQLAlchemy SQLite docs'
+    recipe for emitting BEGIN): with two connections to one file, a transaction that read
+    and then writes could otherwise fail on a snapshot the other one made stale."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _is_busy(error: OperationalError) -> bool:
+    original = error.orig
+    return isinstance(original, sqlite3.OperationalError) and (
+        getattr(original, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+        or "database is locked" in str(original)
+    )
 
 
 class Database:
@@ -79,8 +119,22 @@ class Database:
             # that read, then wants to write after another's commit, would fail at once).
             options |= {"pool_size": 1, "max_overflow": 0}
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        # The synchronous connection for `run` (a SQLite file only; see the module docstring).
+        self._sync_engine: Engine | None = None
+        self._sync_connection: Connection | None = None
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(5000))
+            event.listen(self.engine.sync_engine, "begin", _begin_immediate)
+            if self.url.database not in (None, "", ":memory:"):
+                self._sync_engine = create_engine(
+                    self.url.set(drivername="sqlite+pysqlite"),
+                    hide_parameters=True,
+                    echo=echo,
+                    pool_size=1,
+                    max_overflow=0,
+                )
+                event.listen(self._sync_engine, "connect", _sqlite_pragmas(0))
+                event.listen(self._sync_engine, "begin", _begin_immediate)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -91,8 +145,35 @@ class Database:
         async with self._sessions() as session, session.begin():
             yield session
 
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` in one transaction: committed if it returns, rolled back if
+        it raises. `work` is synchronous Core code with no effects outside the database:
+        on SQLite it may run again from the start when the file was busy."""
+        if self._sync_engine is None:
+            async with self.engine.begin() as connection:
+                return await connection.run_sync(work)
+        if self._sync_connection is None:  # kept: a checkout per transaction costs more
+            self._sync_connection = self._sync_engine.connect()  # than the statements
+        connection = self._sync_connection
+        give_up = time.monotonic() + BUSY_GIVE_UP_SECONDS
+        pause = 0.001
+        while True:
+            try:
+                with connection.begin():
+                    return work(connection)
+            except OperationalError as error:
+                if not _is_busy(error) or time.monotonic() > give_up:
+                    raise
+            await asyncio.sleep(pause)  # the other connection is mid-transaction: let it end
+            pause = min(pause * 2, 0.05)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._sync_connection is not None:
+            self._sync_connection.close()
+            self._sync_connection = None
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
 
 
 class AlreadyRunning(Exception):

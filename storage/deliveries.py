@@ -5,27 +5,33 @@ user and local date under a unique constraint, advance `next_due_at`), then for 
 group `mark_sending` (committed before the requests leave), then `record_sent`, `release`
 or `record_blocked`. A crash can lose a nudge that was `sending`; it never sends one twice,
 since `sending` without an answer is taken as sent.
+
+The wave's functions take a synchronous `Connection` and are run with `Database.run` (see
+storage/db.py): SQLAlchemy Core, no ORM objects, each statement built once and run with a
+list of parameter sets where there are many rows. The same code serves SQLite and
+PostgreSQL (`FOR UPDATE SKIP LOCKED` there, so several instances share a wave).
 """
 
 from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Table, bindparam, tuple_, update
-from sqlmodel import col, select
+from sqlalchemy import Connection, Table, and_, bindparam, select, update
+from sqlmodel import col
+from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from nudges.choice import PastDay, choose_nudge, eligible
+from nudges.choice import Candidates, PastDay, choose_nudge, eligible
 from nudges.library import (
     MAIN_CATEGORIES,
     Category,
     Kind,
-    Nudge,
     enabled_categories,
     load_library,
     nudges_by_id,
@@ -33,7 +39,7 @@ from nudges.library import (
 )
 from nudges.schedule import follow_up_instant, is_too_late, local_date
 from storage.db import insert_ignoring_conflicts
-from storage.models import Delivery, DeliveryStatus, Pair, PairDay, User
+from storage.models import Delivery, DeliveryStatus, OnboardingStep, Pair, PairDay, User
 from storage.schedules import can_receive, next_due_for
 
 MAX_ATTEMPTS = 5
@@ -42,8 +48,124 @@ FOLLOW_UP_STALE = timedelta(hours=1)
 RETRY_DELAY = timedelta(seconds=30)
 
 _DELIVERIES: Table = Delivery.__table__  # type: ignore[attr-defined]
-# A Core statement run with a list of parameter sets (executemany): no ORM objects, and one
-# compiled statement for every group.
+_USERS: Table = User.__table__  # type: ignore[attr-defined]
+_PAIRS: Table = Pair.__table__  # type: ignore[attr-defined]
+_PAIR_DAYS: Table = PairDay.__table__  # type: ignore[attr-defined]
+_PARTNERS = _USERS.alias("partner")
+
+# What the schedule needs of a user (storage.schedules.Member), and of their partner.
+_MEMBER_COLUMNS = (
+    "id",
+    "first_name",
+    "pair_id",
+    "timezone",
+    "nudge_time",
+    "onboarding_step",
+    "blocked_at",
+    "weekdays",
+    "last_nudge_date",
+    "spark",
+    "follow_ups",
+)
+
+
+# And of their partner (storage.schedules.Partner, the name and the spark opt-in).
+_PARTNER_COLUMNS = ("id", "first_name", "pair_id", "blocked_at", "spark")
+
+
+def _labelled(table: Table | object, names: tuple[str, ...], prefix: str) -> list[object]:
+    return [getattr(table.c, name).label(prefix + name) for name in names]  # type: ignore[attr-defined]
+
+
+# Due users with their partner and pair, in one query. Only the user's row is locked.
+_DUE_USERS = (
+    select(
+        *_labelled(_USERS, _MEMBER_COLUMNS, "u_"),
+        _USERS.c.next_due_at,
+        _USERS.c.welcome_back,
+        *_labelled(_PARTNERS, _PARTNER_COLUMNS, "p_"),
+        _PAIRS.c.id.label("pair_row_id"),
+        _PAIRS.c.paused_until,
+        _PAIRS.c.topics,
+        _PAIRS.c.long_distance,
+        _PAIRS.c.seed,
+    )
+    .select_from(
+        _USERS.outerjoin(
+            _PARTNERS,
+            and_(_PARTNERS.c.pair_id == _USERS.c.pair_id, _PARTNERS.c.id != _USERS.c.id),
+        ).outerjoin(_PAIRS, _PAIRS.c.id == _USERS.c.pair_id)
+    )
+    .where(_USERS.c.next_due_at <= bindparam("now"))
+    .order_by(_USERS.c.next_due_at)
+    .limit(bindparam("room"))
+    .with_for_update(skip_locked=True, of=_USERS)
+)
+
+# Claimed deliveries whose lease ran out (a dead process's, or waiting for a retry).
+_EXPIRED_CLAIMS = (
+    select(
+        _DELIVERIES.c.id.label("delivery_id"),
+        _DELIVERIES.c.pair_id.label("delivery_pair_id"),
+        _DELIVERIES.c.nudge_id,
+        _DELIVERIES.c.local_date,
+        _DELIVERIES.c.due_at,
+        _DELIVERIES.c.attempts,
+        *_labelled(_USERS, _MEMBER_COLUMNS, "u_"),
+        *_labelled(_PARTNERS, _PARTNER_COLUMNS, "p_"),
+    )
+    .select_from(
+        _DELIVERIES.outerjoin(_USERS, _USERS.c.id == _DELIVERIES.c.user_id).outerjoin(
+            _PARTNERS,
+            and_(_PARTNERS.c.pair_id == _USERS.c.pair_id, _PARTNERS.c.id != _USERS.c.id),
+        )
+    )
+    .where(
+        _DELIVERIES.c.status == DeliveryStatus.CLAIMED,
+        _DELIVERIES.c.lease_until <= bindparam("now"),
+    )
+    .order_by(_DELIVERIES.c.id)
+    .limit(bindparam("room"))
+    .with_for_update(skip_locked=True, of=_DELIVERIES)
+)
+
+# Users claimed together mostly share their next due instant (same zone and time), so
+# they are moved on in a few statements, one per distinct outcome, not one row at a time.
+_ADVANCE_USERS = (
+    update(_USERS)
+    .where(_USERS.c.id.in_(bindparam("user_ids", expanding=True)))
+    .values(
+        next_due_at=bindparam("next_due"),
+        last_nudge_date=bindparam("last_date"),
+        welcome_back=bindparam("still_welcome_back"),
+    )
+)
+
+_RELEASE_EXPIRED = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("expired_id"))
+    .values(
+        status=bindparam("expired_status"),
+        lease_until=bindparam("expired_lease"),
+        claim_token=bindparam("expired_token"),
+    )
+)
+
+_HISTORY = (
+    select(_PAIR_DAYS.c.pair_id, _PAIR_DAYS.c.local_date, _PAIR_DAYS.c.nudge_id)
+    .where(_PAIR_DAYS.c.pair_id.in_(bindparam("pair_ids", expanding=True)))
+    .order_by(_PAIR_DAYS.c.local_date)
+)
+
+_STORED_CHOICES = select(
+    _PAIR_DAYS.c.pair_id, _PAIR_DAYS.c.local_date, _PAIR_DAYS.c.nudge_id
+).where(
+    _PAIR_DAYS.c.pair_id.in_(bindparam("choice_pairs", expanding=True)),
+    _PAIR_DAYS.c.local_date.in_(bindparam("choice_dates", expanding=True)),
+)
+
+# A list of parameter sets (executemany): no ORM objects, and one compiled statement for
+# every group.
 _RECORD_SENT = (
     update(_DELIVERIES)
     .where(_DELIVERIES.c.id == bindparam("sent_id"))
@@ -55,16 +177,23 @@ _RECORD_SENT = (
     )
 )
 
-
+# `status || ''`: compared as is, SQLite's planner picks the (status, lease_until) index
+# and walks every claimed row instead of looking the few ids up by primary key.
 _MARK_SENDING = (
     update(_DELIVERIES)
     .where(
         _DELIVERIES.c.id.in_(bindparam("sending_ids", expanding=True)),
-        _DELIVERIES.c.status == DeliveryStatus.CLAIMED,
+        _DELIVERIES.c.status.concat("") == DeliveryStatus.CLAIMED.value,
         _DELIVERIES.c.claim_token == bindparam("sending_token"),
     )
     .values(status=DeliveryStatus.SENDING, attempts=_DELIVERIES.c.attempts + 1)
     .returning(_DELIVERIES.c.id)
+)
+
+_RELEASE = (
+    update(_DELIVERIES)
+    .where(_DELIVERIES.c.id == bindparam("retry_id"))
+    .values(status=bindparam("retry_status"), lease_until=bindparam("retry_lease"))
 )
 
 
@@ -82,19 +211,73 @@ class DueNudge:
     welcome_back: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
+class _Member:
+    """A user as the wave reads them (satisfies storage.schedules.Member)."""
+
+    id: int
+    first_name: str
+    pair_id: int | None
+    timezone: str | None
+    nudge_time: time | None
+    onboarding_step: OnboardingStep
+    blocked_at: datetime | None
+    weekdays: int
+    last_nudge_date: date | None
+    spark: bool
+    follow_ups: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _PartnerRow:
+    """Their partner, as the wave reads them (satisfies storage.schedules.Partner)."""
+
+    id: int
+    first_name: str
+    pair_id: int | None
+    blocked_at: datetime | None
+    spark: bool
+
+
+_USER_WIDTH = len(_MEMBER_COLUMNS)
+_PARTNER_WIDTH = len(_PARTNER_COLUMNS)
+
+
+def _member(row: Sequence[Any], first: int) -> _Member | None:
+    """The user whose columns start at `first` (None when the outer join found none)."""
+    if row[first] is None:
+        return None
+    return _Member(*row[first : first + _USER_WIDTH])
+
+
+def _partner(row: Sequence[Any], first: int) -> _PartnerRow | None:
+    if row[first] is None:
+        return None
+    return _PartnerRow(*row[first : first + _PARTNER_WIDTH])
+
+
+@dataclass(frozen=True, slots=True)
+class _PairFacts:
+    id: int
+    paused_until: datetime | None
+    topics: str
+    long_distance: bool
+    seed: int
+
+
+@dataclass(slots=True)
 class _Planned:
-    user: User
-    partner: User
-    pair: Pair
+    user: _Member
+    partner: _PartnerRow
+    pair: _PairFacts
     day: date
     due: datetime
     welcome_back: bool
 
 
-async def claim_due(
+def claim_due(
+    connection: Connection,
     *,
-    session: AsyncSession,
     now: datetime,
     limit: int,
     lease: timedelta,
@@ -106,84 +289,81 @@ async def claim_due(
     A nudge that fell due more than `catch_up` ago is skipped to the next day.
     """
     token = secrets.randbits(62)  # marks this claim: only its holder may send
-    claimed = await _reclaim_expired(
-        session=session, now=now, limit=limit, lease=lease, catch_up=catch_up, token=token
+    claimed = _reclaim_expired(
+        connection, now=now, limit=limit, lease=lease, catch_up=catch_up, token=token
     )
     room = limit - len(claimed)
     if room <= 0:
         return claimed
-    due_users = list(
-        await session.exec(
-            select(User)
-            .where(col(User.next_due_at) <= now)
-            .order_by(col(User.next_due_at))
-            .limit(room)
-            .with_for_update(skip_locked=True)
-        )
-    )
-    if not due_users:
+    rows = connection.execute(_DUE_USERS, {"now": now, "room": room}).all()
+    if not rows:
         return claimed
-    pair_ids = {user.pair_id for user in due_users if user.pair_id is not None}
-    members = await _members_by_pair(session, pair_ids)
-    pairs = await _pairs_by_id(session, pair_ids)
 
     planned: list[_Planned] = []
-    for user in due_users:
-        due = user.next_due_at
-        partner = _partner(members, user)
-        pair = pairs.get(user.pair_id) if user.pair_id is not None else None
+    advanced: dict[tuple[datetime | None, date | None, bool], list[int]] = defaultdict(list)
+    next_for = _next_due_memo(now)
+    after_user = _USER_WIDTH + 2  # the partner's columns follow next_due_at and welcome_back
+    after_partner = after_user + _PARTNER_WIDTH
+    for row in rows:
+        user = _member(row, 0)
+        assert user is not None
+        due: datetime | None = row[_USER_WIDTH]
+        welcome_back: bool = row[_USER_WIDTH + 1]
+        partner = _partner(row, after_user)
+        pair = None if row[after_partner] is None else _PairFacts(*row[after_partner:])
         if due is None or partner is None or pair is None or not can_receive(user, partner):
-            user.next_due_at = None
-            continue
-        if is_too_late(due, now, catch_up):
-            user.next_due_at = next_due_for(user, partner=partner, pair=pair, after=now)
-            continue
-        assert user.timezone is not None
-        day = local_date(due, user.timezone)
-        user.last_nudge_date = day
-        user.next_due_at = next_due_for(user, partner=partner, pair=pair, after=now)
-        planned.append(_Planned(user, partner, pair, day, due, user.welcome_back))
-        user.welcome_back = False
-
+            next_due = None
+        elif is_too_late(due, now, catch_up):
+            next_due = next_for(user, partner, pair)
+        else:
+            assert user.timezone is not None
+            day = local_date(due, user.timezone)
+            user.last_nudge_date = day
+            next_due = next_for(user, partner, pair)
+            planned.append(_Planned(user, partner, pair, day, due, welcome_back))
+            welcome_back = False
+        advanced[(next_due, user.last_nudge_date, welcome_back)].append(user.id)
+    for (next_due, last_date, still_welcome_back), user_ids in advanced.items():
+        connection.execute(
+            _ADVANCE_USERS,
+            {
+                "user_ids": user_ids,
+                "next_due": next_due,
+                "last_date": last_date,
+                "still_welcome_back": still_welcome_back,
+            },
+        )
     if not planned:
-        await session.flush()
         return claimed
 
-    chosen = await _nudges_for_days(
-        session=session,
-        wanted={(plan.pair.id or 0, plan.day) for plan in planned},
+    pairs = {plan.pair.id: plan.pair for plan in planned}
+    chosen = _nudges_for_days(
+        connection,
+        wanted={(plan.pair.id, plan.day) for plan in planned},
         pairs=pairs,
         categories={
-            plan.pair.id or 0: enabled_categories(
-                topics_from_text(plan.pair.topics),
-                both_want_spark=plan.user.spark and plan.partner.spark,
-            )
+            plan.pair.id: _categories(plan.pair.topics, plan.user.spark and plan.partner.spark)
             for plan in planned
         },
     )
-    rows = [
+    follow_up = _follow_up_memo(now)
+    deliveries = [
         {
             "user_id": plan.user.id,
             "pair_id": plan.pair.id,
             "local_date": plan.day,
-            "nudge_id": chosen[(plan.pair.id or 0, plan.day)],
+            "nudge_id": chosen[(plan.pair.id, plan.day)],
             "due_at": plan.due,
             "status": DeliveryStatus.CLAIMED,
             "lease_until": now + lease,
             "claim_token": token,
             "attempts": 0,
-            "follow_up_due_at": _follow_up(plan.user, chosen[(plan.pair.id or 0, plan.day)], now),
+            "follow_up_due_at": follow_up(plan.user, chosen[(plan.pair.id, plan.day)]),
         }
         for plan in planned
     ]
-    # A list of parameter sets (not .values(rows)): one statement whatever the batch size,
-    # so SQLAlchemy's compiled-statement cache serves every claim.
-    inserted = await session.exec(
-        insert_ignoring_conflicts(session, Delivery, ["user_id", "local_date"]).returning(
-            col(Delivery.id), col(Delivery.user_id)
-        ),
-        params=rows,
-    )
+    # A second claim of the same user and date inserts nothing (the unique constraint).
+    inserted = connection.execute(_insert_deliveries(connection.dialect.name), deliveries).all()
     delivery_of = {user_id: delivery_id for delivery_id, user_id in inserted}
     for plan in planned:
         if plan.user.id in delivery_of:
@@ -192,15 +372,26 @@ async def claim_due(
                     delivery_id=delivery_of[plan.user.id],
                     user_id=plan.user.id,
                     partner_name=plan.partner.first_name,
-                    nudge_id=chosen[(plan.pair.id or 0, plan.day)],
+                    nudge_id=chosen[(plan.pair.id, plan.day)],
                     local_date=plan.day,
                     attempts=0,
                     claim_token=token,
                     welcome_back=plan.welcome_back,
                 )
             )
-    await session.flush()
     return claimed
+
+
+@cache
+def _insert_deliveries(dialect: str) -> object:
+    return insert_ignoring_conflicts(dialect, Delivery, ["user_id", "local_date"]).returning(
+        _DELIVERIES.c.id, _DELIVERIES.c.user_id
+    )
+
+
+@cache
+def _insert_pair_days(dialect: str) -> object:
+    return insert_ignoring_conflicts(dialect, PairDay, ["pair_id", "local_date"])
 
 
 async def release_claims_of_dead_processes(*, session: AsyncSession, now: datetime) -> int:
@@ -217,25 +408,28 @@ async def release_claims_of_dead_processes(*, session: AsyncSession, now: dateti
     return result.rowcount
 
 
-async def release_now(*, session: AsyncSession, delivery_ids: Iterable[int], now: datetime) -> None:
+def release_now(connection: Connection, *, delivery_ids: Iterable[int], now: datetime) -> None:
     """Claimed nudges this process will not send after all (it is stopping): claimable now."""
-    await session.exec(
-        update(Delivery)
-        .where(col(Delivery.id).in_(list(delivery_ids)), Delivery.status == DeliveryStatus.CLAIMED)
+    connection.execute(
+        update(_DELIVERIES)
+        .where(
+            _DELIVERIES.c.id.in_(list(delivery_ids)),
+            _DELIVERIES.c.status == DeliveryStatus.CLAIMED,
+        )
         .values(lease_until=now)
     )
 
 
-async def mark_sending(*, session: AsyncSession, nudges: Sequence[DueNudge]) -> set[int]:
+def mark_sending(connection: Connection, *, nudges: Sequence[DueNudge]) -> set[int]:
     """Committed just before the requests go out; from here a crash means 'maybe sent'.
 
     Returns the deliveries this process may send: those still claimed under its token (a
     claim whose lease ran out may have been taken over by another instance)."""
     marked: set[int] = set()
     for token in {nudge.claim_token for nudge in nudges}:
-        result = await session.exec(
+        result = connection.execute(
             _MARK_SENDING,
-            params={
+            {
                 "sending_ids": [n.delivery_id for n in nudges if n.claim_token == token],
                 "sending_token": token,
             },
@@ -244,83 +438,94 @@ async def mark_sending(*, session: AsyncSession, nudges: Sequence[DueNudge]) -> 
     return marked
 
 
-async def record_sent(
-    *, session: AsyncSession, sent: Sequence[tuple[int, int | None]], now: datetime
+def record_sent(
+    connection: Connection, *, sent: Sequence[tuple[int, int | None]], now: datetime
 ) -> None:
     """(delivery id, Telegram message id or None when a timeout hid it) for each sent nudge."""
-    if not sent:
-        return
-    await session.exec(
-        _RECORD_SENT,
-        params=[
-            {"sent_id": delivery_id, "sent_message": message_id, "sent_when": now}
-            for delivery_id, message_id in sent
-        ],
-    )
-
-
-async def release(*, session: AsyncSession, nudges: Sequence[DueNudge], now: datetime) -> None:
-    """Sending failed before Telegram had it: try again later, or give up after a few tries."""
-    for nudge in nudges:
-        attempts = nudge.attempts + 1
-        await session.exec(
-            update(Delivery)
-            .where(col(Delivery.id) == nudge.delivery_id)
-            .values(
-                status=DeliveryStatus.FAILED
-                if attempts >= MAX_ATTEMPTS
-                else DeliveryStatus.CLAIMED,
-                lease_until=now + RETRY_DELAY * attempts,
-            )
+    if sent:
+        connection.execute(
+            _RECORD_SENT,
+            [
+                {"sent_id": delivery_id, "sent_message": message_id, "sent_when": now}
+                for delivery_id, message_id in sent
+            ],
         )
 
 
-async def mark_failed(*, session: AsyncSession, delivery_ids: Iterable[int]) -> None:
+def release(connection: Connection, *, nudges: Sequence[DueNudge], now: datetime) -> None:
+    """Sending failed before Telegram had it: try again later, or give up after a few tries."""
+    if nudges:
+        connection.execute(
+            _RELEASE,
+            [
+                {
+                    "retry_id": nudge.delivery_id,
+                    "retry_status": DeliveryStatus.FAILED
+                    if nudge.attempts + 1 >= MAX_ATTEMPTS
+                    else DeliveryStatus.CLAIMED,
+                    "retry_lease": now + RETRY_DELAY * (nudge.attempts + 1),
+                }
+                for nudge in nudges
+            ],
+        )
+
+
+def mark_failed(connection: Connection, *, delivery_ids: Iterable[int]) -> None:
     """Telegram refused the message for good (e.g. the chat no longer exists)."""
     delivery_ids = list(delivery_ids)
-    if not delivery_ids:
-        return
-    await session.exec(
-        update(Delivery)
-        .where(col(Delivery.id).in_(list(delivery_ids)))
-        .values(status=DeliveryStatus.FAILED, lease_until=None)
-    )
+    if delivery_ids:
+        connection.execute(
+            update(_DELIVERIES)
+            .where(_DELIVERIES.c.id.in_(delivery_ids))
+            .values(status=DeliveryStatus.FAILED, lease_until=None)
+        )
 
 
-async def record_blocked(
-    *, session: AsyncSession, delivery_id: int, user_id: int, now: datetime
-) -> tuple[User, User] | None:
+@dataclass(frozen=True)
+class Blocked:
+    """Someone blocked the bot, for the first time: their partner is told once."""
+
+    name: str
+    partner_id: int
+
+
+def record_blocked(
+    connection: Connection, *, delivery_id: int, user_id: int, now: datetime
+) -> Blocked | None:
     """The user blocked the bot: the pair pauses (SPEC, Calm by design).
 
-    Returns (user, partner) the first time, so the partner is told once; None after.
+    Returns who to tell the first time, so the partner is told once; None after.
     """
-    await session.exec(
-        update(Delivery)
-        .where(col(Delivery.id) == delivery_id)
+    connection.execute(
+        update(_DELIVERIES)
+        .where(_DELIVERIES.c.id == delivery_id)
         .values(status=DeliveryStatus.BLOCKED, lease_until=None)
     )
-    user = await session.get(User, user_id)
+    user = connection.execute(
+        select(_USERS.c.first_name, _USERS.c.pair_id, _USERS.c.blocked_at).where(
+            _USERS.c.id == user_id
+        )
+    ).first()
     if user is None or user.blocked_at is not None:
         return None
-    user.blocked_at = now
-    user.next_due_at = None
-    partner = None
-    if user.pair_id is not None:
-        partner = (
-            await session.exec(select(User).where(User.pair_id == user.pair_id, User.id != user.id))
-        ).first()
-    await session.flush()
-    if partner is None:
+    connection.execute(
+        update(_USERS).where(_USERS.c.id == user_id).values(blocked_at=now, next_due_at=None)
+    )
+    if user.pair_id is None:
         return None
-    partner.next_due_at = None
-    await session.flush()
-    return user, partner
+    partner_id = connection.execute(
+        select(_USERS.c.id).where(_USERS.c.pair_id == user.pair_id, _USERS.c.id != user_id)
+    ).scalar()
+    if partner_id is None:
+        return None
+    connection.execute(update(_USERS).where(_USERS.c.id == partner_id).values(next_due_at=None))
+    return Blocked(user.first_name, partner_id)
 
 
 async def latest_for(*, session: AsyncSession, user_id: int) -> Delivery | None:
     """The user's most recent nudge that reached them (or may have)."""
     result = await session.exec(
-        select(Delivery)
+        orm_select(Delivery)
         .where(
             Delivery.user_id == user_id,
             col(Delivery.status).in_([DeliveryStatus.SENT, DeliveryStatus.SENDING]),
@@ -331,9 +536,9 @@ async def latest_for(*, session: AsyncSession, user_id: int) -> Delivery | None:
     return result.first()
 
 
-async def _reclaim_expired(
+def _reclaim_expired(
+    connection: Connection,
     *,
-    session: AsyncSession,
     now: datetime,
     limit: int,
     lease: timedelta,
@@ -341,73 +546,69 @@ async def _reclaim_expired(
     token: int,
 ) -> list[DueNudge]:
     """Claimed deliveries whose process died (or that wait for a retry) and are due again."""
-    stale = list(
-        await session.exec(
-            select(Delivery)
-            .where(Delivery.status == DeliveryStatus.CLAIMED, col(Delivery.lease_until) <= now)
-            .order_by(col(Delivery.id))
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    )
+    stale = connection.execute(_EXPIRED_CLAIMS, {"now": now, "room": limit}).all()
     if not stale:
         return []
-    owners = {
-        user.id: user
-        for user in await session.exec(
-            select(User).where(col(User.id).in_([d.user_id for d in stale]))
-        )
-    }
-    members = await _members_by_pair(session, {d.pair_id for d in stale if d.pair_id is not None})
     reclaimed: list[DueNudge] = []
-    for delivery in stale:
-        user = owners.get(delivery.user_id)
-        partner = _partner(members, user) if user is not None else None
+    changes: list[dict[str, object]] = []
+    for row in stale:
+        user = _member(row, 6)
+        partner = _partner(row, 6 + _USER_WIDTH)
         if (
             user is None
             or partner is None
-            or user.pair_id != delivery.pair_id
+            or user.pair_id != row.delivery_pair_id
             or not can_receive(user, partner)
-            or is_too_late(delivery.due_at, now, catch_up)
+            or is_too_late(row.due_at, now, catch_up)
         ):
-            delivery.status = DeliveryStatus.SKIPPED
-            delivery.lease_until = None
+            changes.append(
+                {
+                    "expired_id": row.delivery_id,
+                    "expired_status": DeliveryStatus.SKIPPED,
+                    "expired_lease": None,
+                    "expired_token": None,
+                }
+            )
             continue
-        delivery.lease_until = now + lease
-        delivery.claim_token = token
+        changes.append(
+            {
+                "expired_id": row.delivery_id,
+                "expired_status": DeliveryStatus.CLAIMED,
+                "expired_lease": now + lease,
+                "expired_token": token,
+            }
+        )
         reclaimed.append(
             DueNudge(
-                delivery_id=delivery.id or 0,
+                delivery_id=row.delivery_id,
                 user_id=user.id,
                 partner_name=partner.first_name,
-                nudge_id=delivery.nudge_id,
-                local_date=delivery.local_date,
-                attempts=delivery.attempts,
+                nudge_id=row.nudge_id,
+                local_date=row.local_date,
+                attempts=row.attempts,
                 claim_token=token,
             )
         )
-    await session.flush()
+    connection.execute(_RELEASE_EXPIRED, changes)
     return reclaimed
 
 
-async def _nudges_for_days(
+def _nudges_for_days(
+    connection: Connection,
     *,
-    session: AsyncSession,
     wanted: set[tuple[int, date]],
-    pairs: dict[int, Pair],
+    pairs: dict[int, _PairFacts],
     categories: dict[int, frozenset[Category]],
 ) -> dict[tuple[int, date], str]:
     """The nudge of each (pair, date): the stored choice, or a new one stored now."""
-    chosen = await _stored_choices(session, wanted)
+    chosen = _stored_choices(connection, wanted)
     missing = sorted(wanted - chosen.keys(), key=lambda key: key[1])
     if not missing:
         return chosen
     library = nudges_by_id()
     history: dict[int, list[PastDay]] = defaultdict(list)
-    for pair_id, day, nudge_id in await session.exec(
-        select(PairDay.pair_id, PairDay.local_date, PairDay.nudge_id)
-        .where(col(PairDay.pair_id).in_({pair_id for pair_id, _ in missing}))
-        .order_by(col(PairDay.local_date))
+    for pair_id, day, nudge_id in connection.execute(
+        _HISTORY, {"pair_ids": sorted({pair_id for pair_id, _ in missing})}
     ):
         if nudge_id in library:
             history[pair_id].append(PastDay(day, nudge_id, library[nudge_id].category))
@@ -423,51 +624,74 @@ async def _nudges_for_days(
         history[pair_id].append(PastDay(day, nudge.id, nudge.category))
         history[pair_id].sort(key=lambda past: past.day)
         new_rows.append({"pair_id": pair_id, "local_date": day, "nudge_id": nudge.id})
-    await session.exec(
-        insert_ignoring_conflicts(session, PairDay, ["pair_id", "local_date"]), params=new_rows
-    )
+    connection.execute(_insert_pair_days(connection.dialect.name), new_rows)
     # Another instance may have chosen first: whatever is stored is the pair's nudge.
-    return chosen | await _stored_choices(session, set(missing))
+    return chosen | _stored_choices(connection, set(missing))
 
 
-async def _stored_choices(
-    session: AsyncSession, keys: set[tuple[int, date]]
+def _stored_choices(
+    connection: Connection, keys: set[tuple[int, date]]
 ) -> dict[tuple[int, date], str]:
+    """The stored nudge of each (pair, date) in `keys` that has one."""
     if not keys:
         return {}
-    rows = await session.exec(
-        select(PairDay.pair_id, PairDay.local_date, PairDay.nudge_id).where(
-            tuple_(col(PairDay.pair_id), col(PairDay.local_date)).in_(list(keys))
-        )
+    # Pairs IN (…) and dates IN (…), not row values IN (…): SQLite looks both up in the
+    # (pair_id, local_date) index, where row values would scan the whole table.
+    rows = connection.execute(
+        _STORED_CHOICES,
+        {
+            "choice_pairs": sorted({pair_id for pair_id, _ in keys}),
+            "choice_dates": sorted({day for _, day in keys}),
+        },
     )
-    return {(pair_id, day): nudge_id for pair_id, day, nudge_id in rows}
+    return {(pair_id, day): nudge_id for pair_id, day, nudge_id in rows if (pair_id, day) in keys}
 
 
-async def _members_by_pair(session: AsyncSession, pair_ids: set[int]) -> dict[int, list[User]]:
-    members: dict[int, list[User]] = defaultdict(list)
-    if pair_ids:
-        for user in await session.exec(select(User).where(col(User.pair_id).in_(pair_ids))):
-            members[user.pair_id or 0].append(user)
-    return members
+def _next_due_memo(now: datetime) -> Callable[[_Member, _PartnerRow, _PairFacts], datetime | None]:
+    """`next_due_for(…, after=now)`, computed once per zone, time, last date, nudge days and
+    pause: the users of one claim share most of those."""
+    memo: dict[tuple[object, ...], datetime | None] = {}
+
+    def next_for(user: _Member, partner: _PartnerRow, pair: _PairFacts) -> datetime | None:
+        if not can_receive(user, partner):
+            return None
+        key = (
+            user.timezone,
+            user.nudge_time,
+            user.last_nudge_date,
+            user.weekdays,
+            pair.paused_until,
+        )
+        if key not in memo:
+            memo[key] = next_due_for(user, partner=partner, pair=pair, after=now)
+        return memo[key]
+
+    return next_for
 
 
-async def _pairs_by_id(session: AsyncSession, pair_ids: set[int]) -> dict[int, Pair]:
-    if not pair_ids:
-        return {}
-    return {
-        pair.id or 0: pair
-        for pair in await session.exec(select(Pair).where(col(Pair.id).in_(pair_ids)))
-    }
+def _follow_up_memo(sent: datetime) -> Callable[[_Member, str], datetime | None]:
+    """Questions and notes get one gentle follow-up, if the user wants them (computed once
+    per zone and kind for the nudges claimed together)."""
+    memo: dict[tuple[str, Kind], datetime | None] = {}
+    library = nudges_by_id()
+
+    def follow_up(user: _Member, nudge_id: str) -> datetime | None:
+        nudge = library.get(nudge_id)
+        if not user.follow_ups or user.timezone is None or nudge is None:
+            return None
+        if nudge.kind not in (Kind.QUESTION, Kind.APPRECIATION):
+            return None
+        key = (user.timezone, nudge.kind)
+        if key not in memo:
+            memo[key] = follow_up_instant(sent, user.timezone)
+        return memo[key]
+
+    return follow_up
 
 
-def _follow_up(user: User, nudge_id: str, sent: datetime) -> datetime | None:
-    """Questions and notes get one gentle follow-up, if the user wants them."""
-    nudge = nudges_by_id().get(nudge_id)
-    if not user.follow_ups or user.timezone is None or nudge is None:
-        return None
-    if nudge.kind not in (Kind.QUESTION, Kind.APPRECIATION):
-        return None
-    return follow_up_instant(sent, user.timezone)
+@cache
+def _categories(topics: str, both_want_spark: bool) -> frozenset[Category]:
+    return enabled_categories(topics_from_text(topics), both_want_spark=both_want_spark)
 
 
 @dataclass(frozen=True)
@@ -481,7 +705,7 @@ async def claim_follow_ups(*, session: AsyncSession, now: datetime, limit: int) 
     """Unanswered nudges whose one follow-up is due; each is claimed once, ever."""
     rows = list(
         await session.exec(
-            select(Delivery, User, Pair)
+            orm_select(Delivery, User, Pair)
             .join(User, col(User.id) == col(Delivery.user_id))
             .join(Pair, col(Pair.id) == col(Delivery.pair_id))
             .where(
@@ -514,17 +738,11 @@ async def claim_follow_ups(*, session: AsyncSession, now: datetime, limit: int) 
 
 
 @cache
-def _candidates(categories: frozenset[Category], *, long_distance: bool) -> tuple[Nudge, ...]:
+def _candidates(categories: frozenset[Category], *, long_distance: bool) -> Candidates:
     """The nudges a pair with these categories can get (never empty: all main ones else)."""
     found = eligible(load_library(), categories=categories, long_distance=long_distance)
     if not found:
         found = eligible(
             load_library(), categories=frozenset(MAIN_CATEGORIES), long_distance=long_distance
         )
-    return tuple(found)
-
-
-def _partner(members: dict[int, list[User]], user: User) -> User | None:
-    if user.pair_id is None:
-        return None
-    return next((m for m in members.get(user.pair_id, []) if m.id != user.id), None)
+    return Candidates(found)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
+from typing import Protocol
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,7 +12,42 @@ from nudges.schedule import next_due, weekdays_from_mask
 from storage.models import OnboardingStep, Pair, User
 
 
-def can_receive(user: User, partner: User | None) -> bool:
+class Member(Protocol):
+    """What the schedule reads of a user: a `User`, or the dispatcher's lighter row."""
+
+    @property
+    def pair_id(self) -> int | None: ...
+    @property
+    def timezone(self) -> str | None: ...
+    @property
+    def nudge_time(self) -> time | None: ...
+    @property
+    def onboarding_step(self) -> OnboardingStep: ...
+    @property
+    def blocked_at(self) -> datetime | None: ...
+    @property
+    def weekdays(self) -> int: ...
+    @property
+    def last_nudge_date(self) -> date | None: ...
+
+
+class Partner(Protocol):
+    """What the schedule reads of the partner."""
+
+    @property
+    def pair_id(self) -> int | None: ...
+    @property
+    def blocked_at(self) -> datetime | None: ...
+
+
+class Pausable(Protocol):
+    """What the schedule reads of a pair."""
+
+    @property
+    def paused_until(self) -> datetime | None: ...
+
+
+def can_receive(user: Member, partner: Partner | None) -> bool:
     """Nudges go only to someone paired and set up, while neither partner blocked the bot
     (a block is treated as a pause for the pair until they are back)."""
     return (
@@ -27,7 +63,7 @@ def can_receive(user: User, partner: User | None) -> bool:
 
 
 def next_due_for(
-    user: User, *, partner: User | None, pair: Pair | None, after: datetime
+    user: Member, *, partner: Partner | None, pair: Pausable | None, after: datetime
 ) -> datetime | None:
     """When `user`'s next nudge is due (strictly after `after`, on one of their nudge days,
     after any pause of the pair); None while none should come."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import text
@@ -226,17 +227,18 @@ async def test_claimed_but_unsent_nudges_of_a_dead_process_are_sent_once_later(
     clock = FrozenClock(MONDAY + timedelta(hours=1))
     async with database.transaction() as session:
         await a_couple(session, now=MONDAY)
-    async with database.transaction() as session:  # a process claims, then dies
-        claimed = await deliveries.claim_due(
-            session=session,
+    claimed = await database.run(  # a process claims, then dies
+        partial(
+            deliveries.claim_due,
             now=clock.now,
             limit=10,
             lease=timedelta(minutes=2),
             catch_up=timedelta(hours=3),
         )
+    )
     assert len(claimed) == 2
-    async with database.transaction() as session:  # ... after marking one as sending
-        await deliveries.mark_sending(session=session, nudges=[claimed[0]])
+    # ... after marking one as sending
+    await database.run(partial(deliveries.mark_sending, nudges=[claimed[0]]))
     run = dispatcher(database, telegram_bot, clock)
     await run.run()  # the lease still holds
     assert fake.calls_for("sendMessage") == []
@@ -354,9 +356,20 @@ class WatchingTelegram(FakeTelegramRequest):
         self.database = database
         self.on_arrival: list[tuple[int, str, int]] = []  # chat, its status, rows sending
         self.stop_after: tuple[int, Dispatcher] | None = None
+        self.in_flight = self.most_in_flight = 0
 
     async def do_request(
         self, url: str, method: str, request_data: RequestData | None = None, **kwargs: Any
+    ) -> tuple[int, bytes]:
+        self.in_flight += 1  # from its arrival (looking into the database takes a while)
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return await self._answer(url, method, request_data, **kwargs)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(
+        self, url: str, method: str, request_data: RequestData | None, **kwargs: Any
     ) -> tuple[int, bytes]:
         if url.endswith("/sendMessage") and request_data is not None:
             chat_id = int(request_data.parameters["chat_id"])
@@ -406,7 +419,8 @@ async def test_each_nudge_is_committed_as_sending_before_its_request_reaches_tel
     assert report.sent == 60
     assert sorted(chat for chat, _, _ in watching.on_arrival) == list(range(100, 160))
     assert {status for _, status, _ in watching.on_arrival} == {"sending"}
-    assert max(sending for _, _, sending in watching.on_arrival) <= run.concurrency
+    assert max(sending for _, _, sending in watching.on_arrival) <= run.most_sending
+    assert 1 < watching.most_in_flight <= run.concurrency  # requests overlap, within bounds
     async with database.transaction() as session:
         statuses = (await session.exec(text(BY_STATUS))).all()
     assert [tuple(row) for row in statuses] == [("sent", 60)]
