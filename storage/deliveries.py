@@ -22,7 +22,17 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, select, update
+from sqlalchemy import (
+    Connection,
+    Executable,
+    FromClause,
+    Label,
+    Table,
+    and_,
+    bindparam,
+    select,
+    update,
+)
 from sqlmodel import col
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -67,14 +77,12 @@ _MEMBER_COLUMNS = (
     "spark",
     "follow_ups",
 )
-
-
 # And of their partner (storage.schedules.Partner, the name and the spark opt-in).
 _PARTNER_COLUMNS = ("id", "first_name", "pair_id", "blocked_at", "spark")
 
 
-def _labelled(table: Table | object, names: tuple[str, ...], prefix: str) -> list[object]:
-    return [getattr(table.c, name).label(prefix + name) for name in names]  # type: ignore[attr-defined]
+def _labelled(table: FromClause, names: tuple[str, ...], prefix: str) -> list[Label[Any]]:
+    return [table.c[name].label(prefix + name) for name in names]
 
 
 # Due users with their partner and pair, in one query. Only the user's row is locked.
@@ -383,14 +391,14 @@ def claim_due(
 
 
 @cache
-def _insert_deliveries(dialect: str) -> object:
+def _insert_deliveries(dialect: str) -> Executable:
     return insert_ignoring_conflicts(dialect, Delivery, ["user_id", "local_date"]).returning(
         _DELIVERIES.c.id, _DELIVERIES.c.user_id
     )
 
 
 @cache
-def _insert_pair_days(dialect: str) -> object:
+def _insert_pair_days(dialect: str) -> Executable:
     return insert_ignoring_conflicts(dialect, PairDay, ["pair_id", "local_date"])
 
 
