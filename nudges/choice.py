@@ -61,6 +61,13 @@ class Candidates:
             for category, group in groups.items()
             if any(nudge.kind is Kind.PLAN for nudge in group)
         )
+        # While nothing is used yet (every new pair, every cycle's start): each pool's
+        # preferred nudges on plan days and on the others.
+        self.preferred: dict[tuple[Category, bool], list[Nudge]] = {
+            (category, plan_day): _preferred(group, plan_day)
+            for category, group in groups.items()
+            for plan_day in (False, True)
+        }
 
     def __len__(self) -> int:
         return len(self.nudges)
@@ -98,17 +105,29 @@ def choose_nudge(
     plan_day = day.weekday() in PLAN_DAYS
     draw = _drawing(seed, day)
 
-    def category_rank(category: Category) -> tuple[int, int, int, bytes]:
+    def category_rank(category: Category) -> tuple[int, int, int]:
         leaning = 0 if (category in with_plans) == plan_day else 1
         # Fuller categories first, so all of them run out together at the end of a cycle.
         remaining = -len(by_category[category])
-        return (recent[category], leaning, remaining, draw(category))
+        return (recent[category], leaning, remaining)
 
-    category = min(categories, key=category_rank)
+    # The best rank; a draw settles ties (only they need one: a draw is a hash).
+    ranks = [category_rank(category) for category in categories]
+    best = min(ranks)
+    tied = [category for category, rank in zip(categories, ranks, strict=True) if rank == best]
+    category = tied[0] if len(tied) == 1 else min(tied, key=draw)
     pool = by_category[category]
-    preferred = [nudge for nudge in pool if (nudge.kind == Kind.PLAN) == plan_day] or pool
+    if pool is candidates.by_category.get(category):
+        preferred = candidates.preferred[(category, plan_day)]
+    else:
+        preferred = _preferred(pool, plan_day)
     # One draw picks among them: a draw per nudge would cost a hash each, for every pair.
     return preferred[int.from_bytes(draw(":pick"), "big") % len(preferred)]
+
+
+def _preferred(pool: list[Nudge], plan_day: bool) -> list[Nudge]:
+    """Plans on plan days, the others on the other days (the whole pool when it has none)."""
+    return [nudge for nudge in pool if (nudge.kind is Kind.PLAN) == plan_day] or pool
 
 
 def _by_category(
