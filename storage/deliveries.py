@@ -8,8 +8,9 @@ since `sending` without an answer is taken as sent.
 
 The wave's functions take a synchronous `Connection` and are run with `Database.run` (see
 storage/db.py): SQLAlchemy Core, no ORM objects, each statement built once and run with a
-list of parameter sets where there are many rows. The same code serves SQLite and
-PostgreSQL (`FOR UPDATE SKIP LOCKED` there, so several instances share a wave).
+list of parameter sets where there are many rows; the ones run for every nudge or group go
+straight to the driver (`DriverStatement`). The same code serves SQLite and PostgreSQL
+(`FOR UPDATE SKIP LOCKED` there, so several instances share a wave).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Executable,
     FromClause,
     Label,
     Table,
@@ -48,7 +48,7 @@ from nudges.library import (
     topics_from_text,
 )
 from nudges.schedule import follow_up_instant, is_too_late, local_date
-from storage.db import insert_ignoring_conflicts
+from storage.db import DriverStatement, insert_ignoring_conflicts
 from storage.models import Delivery, DeliveryStatus, OnboardingStep, Pair, PairDay, User
 from storage.schedules import can_receive, next_due_for
 
@@ -172,9 +172,9 @@ _STORED_CHOICES = select(
     _PAIR_DAYS.c.local_date.in_(bindparam("choice_dates", expanding=True)),
 )
 
-# A list of parameter sets (executemany): no ORM objects, and one compiled statement for
-# every group.
-_RECORD_SENT = (
+# The two statements every group of a wave runs go straight to the driver (see
+# storage.db.DriverStatement): a list of parameter sets, one compiled statement.
+_RECORD_SENT = DriverStatement(
     update(_DELIVERIES)
     .where(_DELIVERIES.c.id == bindparam("sent_id"))
     .values(
@@ -185,18 +185,24 @@ _RECORD_SENT = (
     )
 )
 
-# `status || ''`: compared as is, SQLite's planner picks the (status, lease_until) index
-# and walks every claimed row instead of looking the few ids up by primary key.
-_MARK_SENDING = (
-    update(_DELIVERIES)
-    .where(
-        _DELIVERIES.c.id.in_(bindparam("sending_ids", expanding=True)),
-        _DELIVERIES.c.status.concat("") == DeliveryStatus.CLAIMED.value,
-        _DELIVERIES.c.claim_token == bindparam("sending_token"),
+
+@cache
+def _mark_sending(count: int) -> DriverStatement:
+    """Marks `count` deliveries (a group has at most `most_sending`: a few statements).
+
+    `status || ''`: compared as is, SQLite's planner picks the (status, lease_until) index
+    and walks every claimed row instead of looking the few ids up by primary key."""
+    return DriverStatement(
+        update(_DELIVERIES)
+        .where(
+            _DELIVERIES.c.id.in_([bindparam(f"sending_{n}") for n in range(count)]),
+            _DELIVERIES.c.status.concat("") == DeliveryStatus.CLAIMED.value,
+            _DELIVERIES.c.claim_token == bindparam("sending_token"),
+        )
+        .values(status=DeliveryStatus.SENDING, attempts=_DELIVERIES.c.attempts + 1)
+        .returning(_DELIVERIES.c.id)
     )
-    .values(status=DeliveryStatus.SENDING, attempts=_DELIVERIES.c.attempts + 1)
-    .returning(_DELIVERIES.c.id)
-)
+
 
 _RELEASE = (
     update(_DELIVERIES)
@@ -355,6 +361,7 @@ def claim_due(
         },
     )
     follow_up = _follow_up_memo(now)
+    lease_until = now + lease
     deliveries = [
         {
             "user_id": plan.user.id,
@@ -363,7 +370,7 @@ def claim_due(
             "nudge_id": chosen[(plan.pair.id, plan.day)],
             "due_at": plan.due,
             "status": DeliveryStatus.CLAIMED,
-            "lease_until": now + lease,
+            "lease_until": lease_until,
             "claim_token": token,
             "attempts": 0,
             "follow_up_due_at": follow_up(plan.user, chosen[(plan.pair.id, plan.day)]),
@@ -371,13 +378,26 @@ def claim_due(
         for plan in planned
     ]
     # A second claim of the same user and date inserts nothing (the unique constraint).
-    inserted = connection.execute(_insert_deliveries(connection.dialect.name), deliveries).all()
-    delivery_of = {user_id: delivery_id for delivery_id, user_id in inserted}
+    # Which rows are new: this claim's token, and not one of the claims it took over.
+    _INSERT_DELIVERIES.execute_many(connection, deliveries)
+    taken_over = {nudge.delivery_id for nudge in claimed}
+    delivery_of = {
+        (user_id, day): delivery_id
+        for delivery_id, user_id, day in connection.execute(
+            _INSERTED_NOW,
+            {
+                "new_users": [plan.user.id for plan in planned],
+                "new_dates": sorted({plan.day for plan in planned}),
+                "new_token": token,
+            },
+        )
+        if delivery_id not in taken_over
+    }
     for plan in planned:
-        if plan.user.id in delivery_of:
+        if (plan.user.id, plan.day) in delivery_of:
             claimed.append(
                 DueNudge(
-                    delivery_id=delivery_of[plan.user.id],
+                    delivery_id=delivery_of[(plan.user.id, plan.day)],
                     user_id=plan.user.id,
                     partner_name=plan.partner.first_name,
                     nudge_id=chosen[(plan.pair.id, plan.day)],
@@ -390,16 +410,36 @@ def claim_due(
     return claimed
 
 
-@cache
-def _insert_deliveries(dialect: str) -> Executable:
-    return insert_ignoring_conflicts(dialect, Delivery, ["user_id", "local_date"]).returning(
-        _DELIVERIES.c.id, _DELIVERIES.c.user_id
-    )
+# What a claim inserts: one delivery per user and local date, and the pair's choice for a
+# date. A second claim of the same ones inserts nothing (the unique constraints).
+_NEW_DELIVERY_COLUMNS = (
+    "user_id",
+    "pair_id",
+    "local_date",
+    "nudge_id",
+    "due_at",
+    "status",
+    "lease_until",
+    "claim_token",
+    "attempts",
+    "follow_up_due_at",
+)
+_INSERT_DELIVERIES = DriverStatement(
+    lambda dialect: insert_ignoring_conflicts(dialect, Delivery, ["user_id", "local_date"]),
+    column_keys=_NEW_DELIVERY_COLUMNS,
+)
+_INSERT_PAIR_DAYS = DriverStatement(
+    lambda dialect: insert_ignoring_conflicts(dialect, PairDay, ["pair_id", "local_date"]),
+    column_keys=("pair_id", "local_date", "nudge_id"),
+)
 
-
-@cache
-def _insert_pair_days(dialect: str) -> Executable:
-    return insert_ignoring_conflicts(dialect, PairDay, ["pair_id", "local_date"])
+# The deliveries this claim inserted: its token, on the (user, local date) index.
+_INSERTED_NOW = select(_DELIVERIES.c.id, _DELIVERIES.c.user_id, _DELIVERIES.c.local_date).where(
+    _DELIVERIES.c.user_id.in_(bindparam("new_users", expanding=True)),
+    _DELIVERIES.c.local_date.in_(bindparam("new_dates", expanding=True)),
+    _DELIVERIES.c.claim_token == bindparam("new_token"),
+    _DELIVERIES.c.status.concat("") == DeliveryStatus.CLAIMED.value,
+)
 
 
 async def release_claims_of_dead_processes(*, session: AsyncSession, now: datetime) -> int:
@@ -435,14 +475,10 @@ def mark_sending(connection: Connection, *, nudges: Sequence[DueNudge]) -> set[i
     claim whose lease ran out may have been taken over by another instance)."""
     marked: set[int] = set()
     for token in {nudge.claim_token for nudge in nudges}:
-        result = connection.execute(
-            _MARK_SENDING,
-            {
-                "sending_ids": [n.delivery_id for n in nudges if n.claim_token == token],
-                "sending_token": token,
-            },
-        )
-        marked |= {row[0] for row in result}
+        ids = [nudge.delivery_id for nudge in nudges if nudge.claim_token == token]
+        parameters: dict[str, int] = {f"sending_{n}": id_ for n, id_ in enumerate(ids)}
+        parameters["sending_token"] = token
+        marked |= {row[0] for row in _mark_sending(len(ids)).execute(connection, parameters)}
     return marked
 
 
@@ -451,8 +487,8 @@ def record_sent(
 ) -> None:
     """(delivery id, Telegram message id or None when a timeout hid it) for each sent nudge."""
     if sent:
-        connection.execute(
-            _RECORD_SENT,
+        _RECORD_SENT.execute_many(
+            connection,
             [
                 {"sent_id": delivery_id, "sent_message": message_id, "sent_when": now}
                 for delivery_id, message_id in sent
@@ -632,7 +668,7 @@ def _nudges_for_days(
         history[pair_id].append(PastDay(day, nudge.id, nudge.category))
         history[pair_id].sort(key=lambda past: past.day)
         new_rows.append({"pair_id": pair_id, "local_date": day, "nudge_id": nudge.id})
-    connection.execute(_insert_pair_days(connection.dialect.name), new_rows)
+    _INSERT_PAIR_DAYS.execute_many(connection, new_rows)
     # Another instance may have chosen first: whatever is stored is the pair's nudge.
     return chosen | _stored_choices(connection, set(missing))
 

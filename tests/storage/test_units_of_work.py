@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Connection, event, select, text, update
+from sqlalchemy import Connection, bindparam, event, select, text, update
 
 from storage import deliveries
-from storage.db import Database
+from storage.db import Database, DriverStatement, insert_ignoring_conflicts
 from storage.migrate import upgrade_to_head
-from storage.models import User
+from storage.models import Delivery, DeliveryStatus, User
 from tests.storage.factories import T0, a_couple
 
 USERS = User.__table__  # type: ignore[attr-defined]
@@ -118,8 +119,14 @@ async def test_a_session_that_read_before_a_unit_of_work_committed_can_still_wri
     assert await sqlite_file.run(name_of(2)) == "Sam!"
 
 
-def query_plan(connection: Connection, run: Callable[[], object]) -> str:
-    """SQLite's plan for the one statement `run` executes (as the driver got it)."""
+def query_plan(connection: Connection, sql: str, parameters: Any) -> str:
+    """SQLite's plan for one statement, as the driver gets it."""
+    rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters).all()
+    return " / ".join(str(row[-1]) for row in rows)
+
+
+def sql_of(connection: Connection, run: Callable[[], object]) -> tuple[str, Any]:
+    """The one statement `run` executes through SQLAlchemy, as the driver got it."""
     seen: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, sql: str, parameters: Any, *_: Any) -> None:
@@ -131,19 +138,19 @@ def query_plan(connection: Connection, run: Callable[[], object]) -> str:
     finally:
         event.remove(connection, "before_cursor_execute", capture)
     ((sql, parameters),) = seen
-    rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters).all()
-    return " / ".join(str(row[-1]) for row in rows)
+    return sql, parameters
 
 
 async def test_the_waves_lookups_use_indexes_on_sqlite(sqlite_file: Database) -> None:
     """Both were table walks once: every claimed row for each group marked `sending`, and
-    all stored choices of every pair for each claim."""
+    all stored choices of every pair for each claim. The claim's look-up of the rows it
+    inserted must not become one."""
 
     async with sqlite_file.transaction() as session:  # a group of eight, as a wave marks
         for first in (3, 5, 7):
             await a_couple(session, first, first + 1, now=T0)
 
-    def plans(connection: Connection) -> tuple[str, str]:
+    def plans(connection: Connection) -> tuple[str, str, str]:
         claimed = deliveries.claim_due(
             connection,
             now=T0 + timedelta(hours=1),
@@ -152,11 +159,129 @@ async def test_the_waves_lookups_use_indexes_on_sqlite(sqlite_file: Database) ->
             catch_up=timedelta(hours=3),
         )
         assert len(claimed) == 8
-        mark = query_plan(connection, lambda: deliveries.mark_sending(connection, nudges=claimed))
+        driver_sql = deliveries._mark_sending(8).compiled(connection.dialect)
+        given = {f"sending_{n}": nudge.delivery_id for n, nudge in enumerate(claimed)}
+        mark = query_plan(
+            connection, driver_sql.sql, tuple(driver_sql.positional(given | {"sending_token": 1}))
+        )
         wanted = {(1, claimed[0].local_date), (2, claimed[0].local_date)}
-        choices = query_plan(connection, lambda: deliveries._stored_choices(connection, wanted))
-        return mark, choices
+        choices = query_plan(
+            connection, *sql_of(connection, lambda: deliveries._stored_choices(connection, wanted))
+        )
+        new_rows = {
+            "new_users": [nudge.user_id for nudge in claimed],
+            "new_dates": [claimed[0].local_date],
+            "new_token": 1,
+        }
+        inserted = query_plan(
+            connection,
+            *sql_of(connection, lambda: connection.execute(deliveries._INSERTED_NOW, new_rows)),
+        )
+        return mark, choices, inserted
 
-    mark, choices = await sqlite_file.run(plans)
+    mark, choices, inserted = await sqlite_file.run(plans)
     assert "PRIMARY KEY" in mark and "SCAN" not in mark, mark
     assert "INDEX" in choices and "SCAN" not in choices, choices
+    assert "(user_id=? AND local_date=?)" in inserted and "SCAN" not in inserted, inserted
+
+
+# --------------------------------------------------------------------------- DriverStatement
+
+DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
+NEW_YORK = ZoneInfo("America/New_York")
+# 01:30 on 2026-11-01 happens twice in New York: fold 0 is EDT (05:30 UTC), fold 1 EST.
+FIRST_HALF_PAST_ONE = datetime(2026, 11, 1, 1, 30, tzinfo=NEW_YORK)
+SECOND_HALF_PAST_ONE = FIRST_HALF_PAST_ONE.replace(fold=1)
+COLUMNS = ("user_id", "local_date", "nudge_id", "due_at", "status", "lease_until", "attempts")
+INSERT_DELIVERY = DriverStatement(
+    lambda dialect: insert_ignoring_conflicts(dialect, Delivery, ["user_id", "local_date"]),
+    column_keys=COLUMNS,
+)
+
+
+def a_delivery(user_id: int, day: int, due_at: datetime, **more: object) -> dict[str, object]:
+    return {
+        "user_id": user_id,
+        "local_date": date(2026, 11, day),
+        "nudge_id": "appreciation-001",
+        "due_at": due_at,
+        "status": DeliveryStatus.CLAIMED,
+        "lease_until": None,
+        "attempts": 0,
+    } | more
+
+
+def stored(connection: Connection) -> list[tuple[Any, ...]]:
+    """The rows as the database holds them: the driver's own values, no SQLAlchemy types."""
+    return [
+        tuple(row)
+        for row in connection.exec_driver_sql(
+            "SELECT local_date, due_at, status, lease_until, attempts FROM deliveries "
+            "ORDER BY user_id, local_date"
+        )
+    ]
+
+
+async def test_a_driver_statement_stores_exactly_what_sqlalchemy_stores(
+    database: Database,
+) -> None:
+    """SQLite keeps datetimes as text: a different spelling would compare wrongly against
+    SQLAlchemy's. Equal instants in other zones, and both sides of a DST fold (equal as
+    Python datetimes, yet an hour apart), must each be stored as their own UTC instant."""
+    async with database.transaction() as session:
+        await a_couple(session, now=T0)
+    rows = [
+        a_delivery(1, 1, FIRST_HALF_PAST_ONE),
+        a_delivery(1, 2, SECOND_HALF_PAST_ONE, lease_until=T0),
+        a_delivery(1, 3, T0.astimezone(ZoneInfo("Asia/Kathmandu"))),
+        a_delivery(1, 4, T0, status=DeliveryStatus.SENT, attempts=2),
+    ]
+
+    def by_core(connection: Connection) -> list[tuple[Any, ...]]:
+        connection.execute(DELIVERIES.insert(), rows)
+        return stored(connection)
+
+    def by_driver(connection: Connection) -> list[tuple[Any, ...]]:
+        connection.execute(DELIVERIES.delete())
+        INSERT_DELIVERY.execute_many(connection, rows)
+        INSERT_DELIVERY.execute_many(connection, rows[:1])  # a conflict: nothing inserted
+        return stored(connection)
+
+    assert FIRST_HALF_PAST_ONE == SECOND_HALF_PAST_ONE  # what makes the fold a trap
+    core = await database.run(by_core)
+    assert await database.run(by_driver) == core
+    async with database.transaction() as session:
+        read = (await session.exec(select(DELIVERIES.c.due_at).order_by("local_date"))).all()
+    assert [due for (due,) in read] == [
+        datetime(2026, 11, 1, 5, 30, tzinfo=UTC),
+        datetime(2026, 11, 1, 6, 30, tzinfo=UTC),
+        T0,
+        T0,
+    ]
+
+
+async def test_a_driver_statement_returns_rows_and_refuses_what_it_cannot_fill(
+    database: Database,
+) -> None:
+    async with database.transaction() as session:
+        await a_couple(session, now=T0)
+    mark_sent = DriverStatement(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.user_id == bindparam("who"))
+        .values(status=DeliveryStatus.SENT)
+        .returning(DELIVERIES.c.local_date.isnot(None), DELIVERIES.c.attempts)
+    )
+
+    def work(connection: Connection) -> list[Any]:
+        INSERT_DELIVERY.execute_many(connection, [a_delivery(1, 1, T0), a_delivery(2, 1, T0)])
+        with pytest.raises(KeyError, match="who"):
+            mark_sent.execute(connection, {})
+        return [tuple(row) for row in mark_sent.execute(connection, {"who": 2})]
+
+    assert await database.run(work) == [(True, 0)]
+    without_attempts = DriverStatement(
+        lambda dialect: insert_ignoring_conflicts(dialect, Delivery, ["user_id", "local_date"]),
+        column_keys=[name for name in COLUMNS if name != "attempts"],
+    )
+    with pytest.raises(ValueError, match="attempts"):  # SQLAlchemy would fill its default
+        await database.run(lambda connection: without_attempts.execute_many(connection, []))
