@@ -10,9 +10,12 @@ the measured peak RSS). The real `Dispatcher` sends them through a real PTB `Ext
 `FakeBotApiServer`; with `--instances K` (PostgreSQL only), K dispatcher processes share
 the wave, and the figures are totals from the first claim to the last send.
 
-The ceiling is the best bare `send_message` loop: the nudges' own texts, HTML parse mode
-and keyboards replayed with the bot's `Defaults`, with 1, 2, 4, 6 and 8 requests kept in
-flight (no database); `ratio` is nudges per second over the best of those.
+The ceiling is the best bare `send_message` loop: the nudges' texts, HTML parse mode and
+keyboards replayed with the bot's `Defaults`, with 1, 2, 4, 6 and 8 requests kept in flight
+(no database). It is measured in a fresh process twice: before the wave (with nudges the
+bot's own code renders) and after it (with the wave's own payloads), and `ratio` is nudges
+per second over the mean of the two bests. These machines' speed drifts over the minutes a
+wave takes; a ceiling measured on one side of it only compared two different machines.
 
 The fake Bot API runs in a child process by default (`--fake process`), like the end-to-end
 tests run the bot and the fake in separate processes: the fake keeps every message it got,
@@ -195,7 +198,7 @@ def sample_payloads(fake: Any, count: int) -> list[dict[str, Any]]:
     """Text, parse mode and markup of the first `count` nudges the fake accepted."""
     samples = []
     for call in fake.calls_for("sendMessage"):
-        if call.status == 200:
+        if call.status == 200 and call.chat_id < CEILING_CHAT_BASE:  # not a ceiling's
             params = call.params
             samples.append({key: params.get(key) for key in ("text", "parse_mode", "reply_markup")})
             if len(samples) == count:
@@ -470,6 +473,90 @@ def best_ceiling(
     return max(tried, key=lambda ceiling: ceiling.per_second), tried
 
 
+def rendered_payloads(count: int) -> list[dict[str, Any]]:
+    """`count` nudges spread over the library, rendered by the bot's own code (texts and
+    buttons): what the wave's messages weigh, before the wave has sent any."""
+    from bot import keyboards, texts
+    from nudges.library import load_library
+
+    library = sorted(load_library(), key=lambda nudge: nudge.id)
+    step = max(1, len(library) // count)
+    return [
+        {
+            "text": texts.nudge_message(nudge, "Sam" if index % 2 else "Alex"),
+            "parse_mode": "HTML",
+            "reply_markup": keyboards.for_nudge(nudge.kind, 100_000 + index).to_dict(),
+        }
+        for index, nudge in enumerate(library[::step][:count])
+    ]
+
+
+@dataclass(frozen=True)
+class Ceilings:
+    """One round of bare loops in a fresh process: the best, every one tried, and the
+    lighter loop of "x" messages."""
+
+    best: Ceiling
+    tried: list[Ceiling]
+    light: Ceiling
+
+
+def _measure_ceilings(
+    connection: Connection,
+    base_url: str,
+    count: int,
+    payloads: list[dict[str, Any]] | None,
+    chat_base: int,
+    also_in_flight: int,
+) -> None:
+    """Child-process entry for `ceilings_in_child`."""
+    _ensure_repo_on_path()
+    if payloads is None:
+        payloads = rendered_payloads(64)
+    light = asyncio.run(
+        measure_ceiling(
+            base_url=base_url, count=count, in_flight=also_in_flight, chat_base=chat_base
+        )
+    )
+    best, tried = best_ceiling(
+        base_url=base_url,
+        count=count,
+        payloads=payloads,
+        chat_base=chat_base + count,
+        also_in_flight=also_in_flight,
+    )
+    connection.send(Ceilings(best=best, tried=tried, light=light))
+
+
+def ceilings_in_child(
+    *,
+    base_url: str,
+    count: int,
+    payloads: list[dict[str, Any]] | None,
+    chat_base: int,
+    also_in_flight: int,
+) -> Ceilings:
+    """The bare loops in a spawned process (None: payloads rendered by the bot's code), so
+    that neither round runs in a heap the other phase shaped, nor counts in the
+    dispatcher's memory."""
+    context = multiprocessing.get_context("spawn")
+    parent_end, child_end = context.Pipe()
+    child = context.Process(
+        target=_measure_ceilings,
+        args=(child_end, base_url, count, payloads, chat_base, also_in_flight),
+        name="bench-ceiling",
+    )
+    child.start()
+    child_end.close()
+    try:
+        ceilings: Ceilings = parent_end.recv()
+    except EOFError:
+        raise SystemExit("the ceiling measurement failed") from None
+    finally:
+        child.join()
+    return ceilings
+
+
 # --------------------------------------------------------------------------- databases
 
 
@@ -656,6 +743,17 @@ def main(argv: list[str] | None = None) -> int:
 
                 args.rate = DEFAULT_MAX_MESSAGES_PER_SECOND
             rate = args.rate if limiter_on else None
+            ceiling_count = min(args.users, args.ceiling_count)
+            # The bare loops run before the wave and after it, and the ratio is taken
+            # against their mean: this machine's speed drifts over minutes, and a wave takes
+            # minutes (a ceiling measured only after it compared two different machines).
+            before = ceilings_in_child(
+                base_url=fake.base_url,
+                count=ceiling_count,
+                payloads=None,
+                chat_base=CEILING_CHAT_BASE,
+                also_in_flight=args.concurrency,
+            )
             if args.instances == 1:
                 cpu_before = cpu_seconds()
                 dispatch = asyncio.run(
@@ -687,23 +785,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
             delivered = fake.delivered(args.users)
             fake.rate_limit(None)
-            payloads = fake.payloads(64)
-            ceiling_count = min(args.users, args.ceiling_count)
-            chat_base = CEILING_CHAT_BASE
-            light = asyncio.run(
-                measure_ceiling(
-                    base_url=fake.base_url,
-                    count=ceiling_count,
-                    in_flight=args.concurrency,
-                    chat_base=chat_base,
-                )
-            )
-            chat_base += ceiling_count
-            ceiling, tried = best_ceiling(
+            after = ceilings_in_child(
                 base_url=fake.base_url,
                 count=ceiling_count,
-                payloads=payloads,
-                chat_base=chat_base,
+                payloads=fake.payloads(64),
+                chat_base=CEILING_CHAT_BASE + 10 * ceiling_count,
                 also_in_flight=args.concurrency,
             )
             load_after = load_1m()
@@ -729,26 +815,39 @@ def main(argv: list[str] | None = None) -> int:
         + (f" at {args.rate:g}/s, fake enforcing {ENFORCED_RATE:g}/s" if limiter_on else "")
         + f"; {args.database}, {args.instances} instance(s)"
     )
+    for name, ceilings in (("before", before), ("after", after)):
+        print(
+            f"ceiling {name} the wave (bare send_message loops in a fresh process, the "
+            + ("texts and buttons the bot renders" if name == "before" else "wave's own payloads")
+            + ", no database): "
+            + ", ".join(f"{c.in_flight} in flight {c.per_second:.1f}/s" for c in ceilings.tried)
+            + f"; best {ceilings.best.per_second:.1f}/s ({ceilings.best.in_flight} in flight)"
+        )
+    ceiling_per_second = (before.best.per_second + after.best.per_second) / 2
+    ratio = nudges_per_second / ceiling_per_second
     print(
-        "ceiling (bare send_message loops, the nudges' own texts, HTML and keyboards, no "
-        "database): "
-        + ", ".join(f"{c.in_flight} in flight {c.per_second:.1f}/s" for c in tried)
-        + f"; best {ceiling.per_second:.1f}/s ({ceiling.in_flight} in flight); ratio "
-        f"{nudges_per_second / ceiling.per_second:.3f}"
+        f"ceiling: {ceiling_per_second:.1f}/s, the mean of the two bests; ratio {ratio:.3f} "
+        f"(against before alone {nudges_per_second / before.best.per_second:.3f}, after alone "
+        f"{nudges_per_second / after.best.per_second:.3f})"
     )
     print(
         f"lighter ceiling (every message 'x', no keyboard, {args.concurrency} in flight; not "
-        f"what nudges weigh): {light.per_second:.1f}/s"
+        f"what nudges weigh): {before.light.per_second:.1f}/s before, "
+        f"{after.light.per_second:.1f}/s after"
     )
     print(
         f"fake: {delivered.send_calls} sendMessage calls, {delivered.delivered} delivered, "
         f"{delivered.http_429} answered 429; duplicates {delivered.duplicates}, "
         f"missed {delivered.missed}"
     )
+    ceiling_cpu_per_message = (
+        before.best.cpu_seconds / before.best.count + after.best.cpu_seconds / after.best.count
+    ) / 2
     print(
         f"CPU of the dispatcher process(es): {dispatch_cpu:.1f} s in {seconds:.1f} s; best "
-        f"ceiling {ceiling.cpu_seconds:.1f} s for {ceiling.count} messages; load average (1 min) "
-        f"{load_before:.2f} before, {load_after:.2f} after on {os.cpu_count()} cores"
+        f"ceilings {before.best.cpu_seconds:.1f} s and {after.best.cpu_seconds:.1f} s for "
+        f"{ceiling_count} messages each; load average (1 min) {load_before:.2f} before, "
+        f"{load_after:.2f} after on {os.cpu_count()} cores"
     )
     print(
         f"memory: RSS {rss_before:.1f} MB at start (lazy imports), peak {peak:.1f} MB"
@@ -762,8 +861,8 @@ def main(argv: list[str] | None = None) -> int:
         "limiter": args.limiter,
         "seconds": round(seconds, 3),
         "nudges_per_second": round(nudges_per_second, 1),
-        "ceiling_per_second": round(ceiling.per_second, 1),
-        "ratio": round(nudges_per_second / ceiling.per_second, 3),
+        "ceiling_per_second": round(ceiling_per_second, 1),
+        "ratio": round(ratio, 3),
         "peak_rss_mb": round(peak, 1),
         "http_429": delivered.http_429,
         "duplicates": delivered.duplicates,
@@ -774,21 +873,23 @@ def main(argv: list[str] | None = None) -> int:
     if limiter_on:
         result["ratio_to_enforced"] = round(nudges_per_second / ENFORCED_RATE, 3)
         result["rate"] = args.rate
-    # Contention-proof view of the same ratio: CPU time per message, bare sends (best
-    # ceiling) over nudges (dispatcher). The wall-clock ratio above shifts when other work
-    # on the machine takes the cores during one phase and not the other.
-    cpu_ratio = (ceiling.cpu_seconds / ceiling.count) / (dispatch_cpu / sent) if sent else 0
+    # The same ratio in CPU time per message, bare sends (the mean of the two best ceilings)
+    # over nudges (dispatcher): unmoved when other work takes the cores during one phase.
+    cpu_ratio = ceiling_cpu_per_message / (dispatch_cpu / sent) if sent else 0
     result |= {
-        # Kept from the earlier format: the same payloads at the dispatcher's concurrency.
-        "payload_ceiling_per_second": round(
-            next(c.per_second for c in tried if c.in_flight == args.concurrency), 1
-        ),
-        "ceiling_in_flight": ceiling.in_flight,
-        "ceiling_by_in_flight": {str(c.in_flight): round(c.per_second, 1) for c in tried},
-        "light_ceiling_per_second": round(light.per_second, 1),
+        "ceiling_before_per_second": round(before.best.per_second, 1),
+        "ceiling_after_per_second": round(after.best.per_second, 1),
+        "ceiling_by_in_flight": {
+            name: {str(c.in_flight): round(c.per_second, 1) for c in ceilings.tried}
+            for name, ceilings in (("before", before), ("after", after))
+        },
+        "light_ceiling_per_second": [
+            round(before.light.per_second, 1),
+            round(after.light.per_second, 1),
+        ],
         "cpu_ratio": round(cpu_ratio, 3),
         "cpu_ms_per_nudge": round(1000 * dispatch_cpu / sent, 3) if sent else None,
-        "cpu_ms_per_ceiling_message": round(1000 * ceiling.cpu_seconds / ceiling.count, 3),
+        "cpu_ms_per_ceiling_message": round(1000 * ceiling_cpu_per_message, 3),
         "load_1m": [round(load_before, 2), round(load_after, 2)],
         "python": platform.python_version(),
         "cores": os.cpu_count(),

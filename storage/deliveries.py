@@ -433,7 +433,8 @@ _INSERT_PAIR_DAYS = DriverStatement(
     column_keys=("pair_id", "local_date", "nudge_id"),
 )
 
-# The deliveries this claim inserted: its token, on the (user, local date) index.
+# The deliveries this claim inserted: its token, on the (user, local date) index (`status
+# || ''` keeps SQLite's planner off the status index, as in `_mark_sending`).
 _INSERTED_NOW = select(_DELIVERIES.c.id, _DELIVERIES.c.user_id, _DELIVERIES.c.local_date).where(
     _DELIVERIES.c.user_id.in_(bindparam("new_users", expanding=True)),
     _DELIVERIES.c.local_date.in_(bindparam("new_dates", expanding=True)),
