@@ -133,15 +133,15 @@ class Dispatcher:
         starting: list[DueNudge],
         unsent: list[DueNudge],
         report: WaveReport,
-    ) -> set[int]:
+    ) -> list[DueNudge]:
         """One transaction: what the finished sends came to, the claims handed back, and the
-        next nudges marked `sending`. Returns the ids of those this process may now send."""
+        next nudges marked `sending`. Returns those this process may now send."""
         by_result: dict[Result, list[tuple[DueNudge, Outcome]]] = {result: [] for result in Result}
         for due, outcome in outcomes:
             by_result[outcome.result].append((due, outcome))
         now = self.clock()
 
-        def record_and_mark(connection: Connection) -> tuple[set[int], list[Blocked]]:
+        def record_and_mark(connection: Connection) -> tuple[list[DueNudge], list[Blocked]]:
             deliveries.record_sent(
                 connection,
                 sent=[(due.delivery_id, out.message_id) for due, out in by_result[Result.SENT]],
@@ -167,7 +167,7 @@ class Dispatcher:
                 deliveries.release_now(
                     connection, delivery_ids=[due.delivery_id for due in unsent], now=now
                 )
-            mine = deliveries.mark_sending(connection, nudges=starting) if starting else set()
+            mine = deliveries.mark_sending(connection, nudges=starting) if starting else []
             return mine, blocked
 
         mine, blocked = await self.database.run(record_and_mark)
@@ -298,8 +298,9 @@ class _Wave:
                 starting = [self.waiting.popleft() for _ in range(min(room, len(self.waiting)))]
                 if not (finished or starting or unsent):
                     return False
-                mine = await dispatcher._record_and_mark(finished, starting, unsent, self.report)
-                self.ready.extend(due for due in starting if due.delivery_id in mine)
+                self.ready.extend(
+                    await dispatcher._record_and_mark(finished, starting, unsent, self.report)
+                )
                 if not (self.waiting or self.more_due or self.ready):
                     return False
             return True

@@ -469,18 +469,21 @@ def release_now(connection: Connection, *, delivery_ids: Iterable[int], now: dat
     )
 
 
-def mark_sending(connection: Connection, *, nudges: Sequence[DueNudge]) -> set[int]:
+def mark_sending(connection: Connection, *, nudges: Sequence[DueNudge]) -> list[DueNudge]:
     """Committed just before the requests go out; from here a crash means 'maybe sent'.
 
-    Returns the deliveries this process may send: those still claimed under its token (a
-    claim whose lease ran out may have been taken over by another instance)."""
-    marked: set[int] = set()
+    Returns the nudges this process may send: those still claimed under their claim's
+    token. A claim whose lease ran out may have been taken over, by another instance or by
+    a later claim of this one; then the same delivery can be among `nudges` twice, and only
+    the newer claim's copy is returned (a delivery id alone would let both go)."""
+    marked: set[tuple[int, int]] = set()
     for token in {nudge.claim_token for nudge in nudges}:
-        ids = [nudge.delivery_id for nudge in nudges if nudge.claim_token == token]
+        ids = sorted({nudge.delivery_id for nudge in nudges if nudge.claim_token == token})
         parameters: dict[str, int] = {f"sending_{n}": id_ for n, id_ in enumerate(ids)}
         parameters["sending_token"] = token
-        marked |= {row[0] for row in _mark_sending(len(ids)).execute(connection, parameters)}
-    return marked
+        rows = _mark_sending(len(ids)).execute(connection, parameters)
+        marked |= {(delivery_id, token) for (delivery_id,) in rows}
+    return [nudge for nudge in nudges if (nudge.delivery_id, nudge.claim_token) in marked]
 
 
 def record_sent(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 from telegram.request import RequestData
@@ -450,3 +451,32 @@ async def test_a_stop_mid_wave_hands_the_unsent_back_and_they_go_once_later(
         await again.run()
 
     assert sorted(call.chat_id for call in fake.calls_for("sendMessage")) == list(range(100, 160))
+
+
+async def test_a_claim_taken_over_by_a_later_claim_of_the_same_process_is_sent_once(
+    database: Database,
+) -> None:
+    """The lease ran out while the nudges still waited in this process (a slow wave, or the
+    clock jumped): its next claim takes them over under a new token, and both copies can
+    land in one group. Only the newer copy may be sent; the e2e test with three processes
+    and a SIGKILL once sent five users two nudges this way."""
+    now = MONDAY + timedelta(hours=1)
+    async with database.transaction() as session:
+        await a_couple(session, now=MONDAY)
+
+    def claim(at: datetime) -> Callable[[Connection], list[deliveries.DueNudge]]:
+        return partial(
+            deliveries.claim_due,
+            now=at,
+            limit=10,
+            lease=timedelta(minutes=2),
+            catch_up=timedelta(hours=3),
+        )
+
+    first = await database.run(claim(now))
+    again = await database.run(claim(now + timedelta(minutes=3)))  # the lease ran out
+    assert {n.delivery_id for n in again} == {n.delivery_id for n in first}
+    assert {n.claim_token for n in first}.isdisjoint({n.claim_token for n in again})
+    marked = await database.run(partial(deliveries.mark_sending, nudges=[*first, *again]))
+    assert marked == again
+    assert await database.run(partial(deliveries.mark_sending, nudges=again)) == []
