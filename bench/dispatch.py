@@ -502,12 +502,12 @@ class Ceilings:
 
 
 def _measure_ceilings(
-    connection: Connection,
     base_url: str,
     count: int,
     payloads: list[dict[str, Any]] | None,
     chat_base: int,
     also_in_flight: int,
+    connection: Connection,
 ) -> None:
     """Child-process entry for `ceilings_in_child`."""
     _ensure_repo_on_path()
@@ -525,7 +525,7 @@ def _measure_ceilings(
         chat_base=chat_base + count,
         also_in_flight=also_in_flight,
     )
-    connection.send(Ceilings(best=best, tried=tried, light=light))
+    connection.send({"ceilings": Ceilings(best=best, tried=tried, light=light)})
 
 
 def ceilings_in_child(
@@ -539,21 +539,14 @@ def ceilings_in_child(
     """The bare loops in a spawned process (None: payloads rendered by the bot's code), so
     that neither round runs in a heap the other phase shaped, nor counts in the
     dispatcher's memory."""
-    context = multiprocessing.get_context("spawn")
-    parent_end, child_end = context.Pipe()
-    child = context.Process(
-        target=_measure_ceilings,
-        args=(child_end, base_url, count, payloads, chat_base, also_in_flight),
-        name="bench-ceiling",
+    from bench.processes import in_child
+
+    # Seven loops of `count` messages; even at 100 a second that is well inside the limit.
+    timeout = 60 + 7 * count / 100
+    outcome = in_child(
+        _measure_ceilings, base_url, count, payloads, chat_base, also_in_flight, timeout=timeout
     )
-    child.start()
-    child_end.close()
-    try:
-        ceilings: Ceilings = parent_end.recv()
-    except EOFError:
-        raise SystemExit("the ceiling measurement failed") from None
-    finally:
-        child.join()
+    ceilings: Ceilings = outcome["ceilings"]
     return ceilings
 
 
