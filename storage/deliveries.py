@@ -172,6 +172,11 @@ _STORED_CHOICES = select(
     _PAIR_DAYS.c.local_date.in_(bindparam("choice_dates", expanding=True)),
 )
 
+# Still claimed, for statements that find their few rows by key. `status || ''`: compared
+# as is, SQLite's planner picks the (status, lease_until) index and walks every claimed row
+# instead of looking the few up by primary key or (user, local date).
+_STILL_CLAIMED = _DELIVERIES.c.status.concat("") == DeliveryStatus.CLAIMED.value
+
 # The two statements every group of a wave runs go straight to the driver (see
 # storage.db.DriverStatement): a list of parameter sets, one compiled statement.
 _RECORD_SENT = DriverStatement(
@@ -188,15 +193,12 @@ _RECORD_SENT = DriverStatement(
 
 @cache
 def _mark_sending(count: int) -> DriverStatement:
-    """Marks `count` deliveries (a group has at most `most_sending`: a few statements).
-
-    `status || ''`: compared as is, SQLite's planner picks the (status, lease_until) index
-    and walks every claimed row instead of looking the few ids up by primary key."""
+    """Marks `count` deliveries (a group has at most `most_sending`: a few statements)."""
     return DriverStatement(
         update(_DELIVERIES)
         .where(
             _DELIVERIES.c.id.in_([bindparam(f"sending_{n}") for n in range(count)]),
-            _DELIVERIES.c.status.concat("") == DeliveryStatus.CLAIMED.value,
+            _STILL_CLAIMED,
             _DELIVERIES.c.claim_token == bindparam("sending_token"),
         )
         .values(status=DeliveryStatus.SENDING, attempts=_DELIVERIES.c.attempts + 1)
@@ -433,13 +435,12 @@ _INSERT_PAIR_DAYS = DriverStatement(
     column_keys=("pair_id", "local_date", "nudge_id"),
 )
 
-# The deliveries this claim inserted: its token, on the (user, local date) index (`status
-# || ''` keeps SQLite's planner off the status index, as in `_mark_sending`).
+# The deliveries this claim inserted: its token, on the (user, local date) index.
 _INSERTED_NOW = select(_DELIVERIES.c.id, _DELIVERIES.c.user_id, _DELIVERIES.c.local_date).where(
     _DELIVERIES.c.user_id.in_(bindparam("new_users", expanding=True)),
     _DELIVERIES.c.local_date.in_(bindparam("new_dates", expanding=True)),
     _DELIVERIES.c.claim_token == bindparam("new_token"),
-    _DELIVERIES.c.status.concat("") == DeliveryStatus.CLAIMED.value,
+    _STILL_CLAIMED,
 )
 
 
