@@ -12,10 +12,15 @@ the wave, and the figures are totals from the first claim to the last send.
 
 The ceiling is the best bare `send_message` loop: the nudges' texts, HTML parse mode and
 keyboards replayed with the bot's `Defaults`, with 1, 2, 4, 6 and 8 requests kept in flight
-(no database). It is measured in a fresh process twice: before the wave (with nudges the
-bot's own code renders) and after it (with the wave's own payloads), and `ratio` is nudges
-per second over the mean of the two bests. These machines' speed drifts over the minutes a
-wave takes; a ceiling measured on one side of it only compared two different machines.
+(no database), each round in a fresh process. A round runs before the wave (nudges the
+bot's own code renders), after it (the wave's own payloads) and, limiter off, every
+`--ceiling-every` seconds during it (30 by default; loops a fifth as long): the wave is then
+stopped the way the bot stops on shutdown (what is in flight finishes, what is claimed is
+handed back), the round runs while no dispatcher does, and the wave goes on; the pauses are
+not counted in its seconds. Each stretch of the wave is set against the mean of the rounds
+on its two sides, and `ceiling_per_second` is that, weighted by the stretches' lengths.
+These machines' speed drifts by a third within minutes; a ceiling measured minutes away
+from the nudges it is compared with compared two different machines.
 
 The fake Bot API runs in a child process by default (`--fake process`), like the end-to-end
 tests run the bot and the fake in separate processes: the fake keeps every message it got,
@@ -41,14 +46,14 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from time import monotonic, perf_counter
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:BENCH-dispatch-token"
@@ -341,8 +346,19 @@ class DispatchResult:
 
 
 async def run_dispatcher(
-    *, url: str, base_url: str, rate: float | None, concurrency: int, batch: int
+    *,
+    url: str,
+    base_url: str,
+    rate: float | None,
+    concurrency: int,
+    batch: int,
+    pause_every: float = 0.0,
+    pause: Callable[[int], None] | None = None,
 ) -> DispatchResult:
+    """Runs the dispatcher until a run finds nothing due. With `pause_every` (seconds), the
+    wave is stopped that often the way the bot stops on shutdown (`Dispatcher.stopping`:
+    what is in flight finishes, what is claimed is handed back), `pause(sent so far)` is
+    called while nothing of the dispatcher runs, and the next run picks up the rest."""
     from telegram.ext import ExtBot
 
     from bot.dispatch import Dispatcher
@@ -377,13 +393,26 @@ async def run_dispatcher(
             gc.freeze()  # as the bot does after start-up: what is loaded now stays
             started = perf_counter()
             result.started = monotonic()
+            loop = asyncio.get_running_loop()
+
+            def stop() -> None:
+                dispatcher.stopping = True
+
             while True:
+                timer = loop.call_later(pause_every, stop) if pause_every > 0 else None
                 report = await dispatcher.run()
+                if timer is not None:
+                    timer.cancel()
                 result.runs += 1
                 result.sent += report.sent
                 result.retried += report.retried
                 result.failed += report.failed
                 result.blocked += report.blocked
+                if dispatcher.stopping:  # paused, not done
+                    dispatcher.stopping = False
+                    if pause is not None:
+                        pause(result.sent)
+                    continue
                 if report.sent == 0:
                     break
             result.seconds = perf_counter() - started
@@ -493,12 +522,12 @@ def rendered_payloads(count: int) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Ceilings:
-    """One round of bare loops in a fresh process: the best, every one tried, and the
-    lighter loop of "x" messages."""
+    """One round of bare loops in a fresh process: the best, every one tried, and (before
+    and after the wave) the lighter loop of "x" messages."""
 
     best: Ceiling
     tried: list[Ceiling]
-    light: Ceiling
+    light: Ceiling | None
 
 
 def _measure_ceilings(
@@ -507,16 +536,21 @@ def _measure_ceilings(
     payloads: list[dict[str, Any]] | None,
     chat_base: int,
     also_in_flight: int,
+    light: bool,
     connection: Connection,
 ) -> None:
     """Child-process entry for `ceilings_in_child`."""
     _ensure_repo_on_path()
     if payloads is None:
         payloads = rendered_payloads(64)
-    light = asyncio.run(
-        measure_ceiling(
-            base_url=base_url, count=count, in_flight=also_in_flight, chat_base=chat_base
+    lighter = (
+        asyncio.run(
+            measure_ceiling(
+                base_url=base_url, count=count, in_flight=also_in_flight, chat_base=chat_base
+            )
         )
+        if light
+        else None
     )
     best, tried = best_ceiling(
         base_url=base_url,
@@ -525,7 +559,7 @@ def _measure_ceilings(
         chat_base=chat_base + count,
         also_in_flight=also_in_flight,
     )
-    connection.send({"ceilings": Ceilings(best=best, tried=tried, light=light)})
+    connection.send({"ceilings": Ceilings(best=best, tried=tried, light=lighter)})
 
 
 def ceilings_in_child(
@@ -535,6 +569,7 @@ def ceilings_in_child(
     payloads: list[dict[str, Any]] | None,
     chat_base: int,
     also_in_flight: int,
+    light: bool = True,
 ) -> Ceilings:
     """The bare loops in a spawned process (None: payloads rendered by the bot's code), so
     that neither round runs in a heap the other phase shaped, nor counts in the
@@ -544,10 +579,109 @@ def ceilings_in_child(
     # Seven loops of `count` messages; even at 100 a second that is well inside the limit.
     timeout = 60 + 7 * count / 100
     outcome = in_child(
-        _measure_ceilings, base_url, count, payloads, chat_base, also_in_flight, timeout=timeout
+        _measure_ceilings,
+        base_url,
+        count,
+        payloads,
+        chat_base,
+        also_in_flight,
+        light,
+        timeout=timeout,
     )
     ceilings: Ceilings = outcome["ceilings"]
     return ceilings
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round of bare loops, and where it fell in the wave."""
+
+    ceilings: Ceilings
+    at: float  # monotonic() when it started (the dispatchers paused, or not yet started)
+    seconds: float  # how long the round took: time that is not the wave's
+    sent_before: int  # nudges the wave had sent by then
+
+
+class CeilingRounds:
+    """The ceiling, measured before the wave, after it and (`--ceiling-every`) during it,
+    while the dispatchers are paused. These machines' speed drifts by a third within
+    minutes, so each stretch of the wave is set against the rounds on its two sides, seconds
+    away from it, not against a round minutes away."""
+
+    def __init__(self, fake: FakeApi, *, count: int, during_count: int, in_flight: int) -> None:
+        self.fake = fake
+        self.count = count
+        self.during_count = during_count
+        self.in_flight = in_flight
+        self.rounds: list[Round] = []
+
+    def measure(self, *, sent_before: int, payloads: Any, count: int, light: bool) -> Round:
+        started = monotonic()
+        ceilings = ceilings_in_child(
+            base_url=self.fake.base_url,
+            count=count,
+            payloads=payloads,
+            chat_base=CEILING_CHAT_BASE + 10 * self.count * len(self.rounds),
+            also_in_flight=self.in_flight,
+            light=light,
+        )
+        measured = Round(ceilings, started, monotonic() - started, sent_before)
+        self.rounds.append(measured)
+        return measured
+
+    def before(self) -> None:
+        """Before the wave: nudges rendered by the bot's own code."""
+        self.measure(sent_before=0, payloads=None, count=self.count, light=True)
+
+    def during(self, sent_before: int) -> None:
+        """While every dispatcher is paused: the wave's own payloads so far, shorter loops."""
+        payloads = self.fake.payloads(64)
+        self.measure(
+            sent_before=sent_before, payloads=payloads, count=self.during_count, light=False
+        )
+
+    def after(self, sent: int) -> None:
+        self.measure(
+            sent_before=sent, payloads=self.fake.payloads(64), count=self.count, light=True
+        )
+
+    @property
+    def paused_seconds(self) -> float:
+        """The time of the rounds inside the wave (not the first, not the last)."""
+        return sum(measured.seconds for measured in self.rounds[1:-1])
+
+    def segments(self, *, started: float, finished: float, sent: int) -> list[Segment]:
+        """The wave's stretches between rounds, each with the rounds on its two sides."""
+        inside = self.rounds[1:-1]
+        starts = [started] + [measured.at + measured.seconds for measured in inside]
+        ends = [measured.at for measured in inside] + [finished]
+        sents = [measured.sent_before for measured in inside] + [sent]
+        segments = []
+        for index, (start, end) in enumerate(zip(starts, ends, strict=True)):
+            sent_here = sents[index] - (sents[index - 1] if index else 0)
+            bracket = (self.rounds[index], self.rounds[index + 1])
+            ceiling = sum(side.ceilings.best.per_second for side in bracket) / 2
+            segments.append(Segment(sent=sent_here, seconds=end - start, ceiling=ceiling))
+        return segments
+
+
+@dataclass(frozen=True)
+class Segment:
+    sent: int
+    seconds: float
+    ceiling: float  # the mean of the best bare loops just before and just after it
+
+    @property
+    def per_second(self) -> float:
+        return self.sent / self.seconds if self.seconds > 0 else 0.0
+
+
+def wave_ceiling(segments: list[Segment]) -> float:
+    """The ceiling over the wave: each stretch's own, weighted by how long it lasted."""
+    seconds = sum(segment.seconds for segment in segments)
+    if seconds <= 0:
+        return segments[0].ceiling
+    return sum(segment.ceiling * segment.seconds for segment in segments) / seconds
 
 
 # --------------------------------------------------------------------------- databases
@@ -597,17 +731,31 @@ def dispatch_instance(
     rate: float | None,
     concurrency: int,
     batch: int,
+    pause_every: float,
 ) -> None:
-    """Child-process entry: one dispatcher process; starts when told, reports when done."""
+    """Child-process entry: one dispatcher process; starts when told, says when it pauses
+    (and how many it sent so far) and waits to be told to go on, reports when done."""
     _ensure_repo_on_path()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     import bot.dispatch  # noqa: F401  (imported before the start signal, as a bot would be)
+
+    def pause(sent: int) -> None:
+        connection.send(("paused", sent))
+        connection.recv()
 
     connection.send("ready")
     connection.recv()
     cpu_before = cpu_seconds()
     result = asyncio.run(
-        run_dispatcher(url=url, base_url=base_url, rate=rate, concurrency=concurrency, batch=batch)
+        run_dispatcher(
+            url=url,
+            base_url=base_url,
+            rate=rate,
+            concurrency=concurrency,
+            batch=batch,
+            pause_every=pause_every,
+            pause=pause,
+        )
     )
     connection.send(
         InstanceResult(
@@ -621,16 +769,25 @@ def dispatch_instance(
 
 
 def run_instances(
-    *, count: int, url: str, base_url: str, rate: float | None, concurrency: int, batch: int
+    *,
+    count: int,
+    url: str,
+    base_url: str,
+    rate: float | None,
+    concurrency: int,
+    batch: int,
+    pause_every: float,
+    between: Callable[[int], None],
 ) -> list[InstanceResult]:
-    """`count` dispatcher processes against one database and one fake, started together."""
+    """`count` dispatcher processes against one database and one fake, started together.
+    Once every one still sending has paused, `between(sent so far)` runs, then they go on."""
     context = multiprocessing.get_context("spawn")
     children = []
     for number in range(count):
         parent_end, child_end = context.Pipe()
         process = context.Process(
             target=dispatch_instance,
-            args=(child_end, url, base_url, rate, concurrency, batch),
+            args=(child_end, url, base_url, rate, concurrency, batch, pause_every),
             name=f"bench-dispatcher-{number + 1}",
         )
         process.start()
@@ -641,7 +798,24 @@ def run_instances(
             raise SystemExit("a dispatcher process did not start")
     for _, connection in children:
         connection.send("go")
-    results: list[InstanceResult] = [connection.recv() for _, connection in children]
+    finished: dict[Connection, InstanceResult] = {}
+    paused: dict[Connection, int] = {}  # how many each had sent when it paused
+    while len(finished) < count:
+        sending = [c for _, c in children if c not in finished]
+        if paused and all(connection in paused for connection in sending):
+            between(sum(paused.values()) + sum(done.dispatch.sent for done in finished.values()))
+            for connection in paused:
+                connection.send("go")
+            paused.clear()
+            continue
+        for ready in wait([c for c in sending if c not in paused]):
+            connection = cast(Connection, ready)
+            message = connection.recv()
+            if isinstance(message, InstanceResult):
+                finished[connection] = message
+            else:
+                paused[connection] = message[1]
+    results = [finished[connection] for _, connection in children]
     for process, _ in children:
         process.join(timeout=30)
         if process.exitcode != 0:
@@ -687,6 +861,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run the fake Bot API in a child process (default) or in a thread of this one",
     )
     parser.add_argument(
+        "--ceiling-every",
+        type=float,
+        default=None,
+        help="pause the wave this often (seconds) for a round of bare loops of a fifth of "
+        "--ceiling-count each (default 30 with the limiter off; never with it on; 0: never)",
+    )
+    parser.add_argument(
         "--ceiling-count",
         type=int,
         default=5000,
@@ -702,6 +883,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--rate must be positive")
     if args.instances <= 0:
         parser.error("--instances must be positive")
+    if args.ceiling_every is None:
+        args.ceiling_every = 30.0 if args.limiter == "off" else 0.0
+    if args.ceiling_every < 0:
+        parser.error("--ceiling-every must be 0 (never) or positive")
+    if args.ceiling_every and args.limiter == "on":
+        parser.error(
+            "--ceiling-every needs --limiter off: with the limiter on the fake enforces 30/s, "
+            "and the target is that rate, not the ceiling"
+        )
     if args.instances > 1 and args.database == "sqlite":
         parser.error(
             "SQLite serves one bot process (the bot locks the file), so --instances above 1 "
@@ -736,16 +926,16 @@ def main(argv: list[str] | None = None) -> int:
                 args.rate = DEFAULT_MAX_MESSAGES_PER_SECOND
             rate = args.rate if limiter_on else None
             ceiling_count = min(args.users, args.ceiling_count)
-            # The bare loops run before the wave and after it, and the ratio is taken
-            # against their mean: this machine's speed drifts over minutes, and a wave takes
-            # minutes (a ceiling measured only after it compared two different machines).
-            before = ceilings_in_child(
-                base_url=fake.base_url,
+            # The bare loops run before the wave, during it (the dispatcher paused) and
+            # after it: this machine's speed drifts over minutes, and a wave takes minutes
+            # (a ceiling measured on one side of it only compared two different machines).
+            rounds = CeilingRounds(
+                fake,
                 count=ceiling_count,
-                payloads=None,
-                chat_base=CEILING_CHAT_BASE,
-                also_in_flight=args.concurrency,
+                during_count=max(1, ceiling_count // 5),
+                in_flight=args.concurrency,
             )
+            rounds.before()
             fake.rate_limit(ENFORCED_RATE if limiter_on else None)  # the wave's alone
             if args.instances == 1:
                 cpu_before = cpu_seconds()
@@ -756,6 +946,8 @@ def main(argv: list[str] | None = None) -> int:
                         rate=rate,
                         concurrency=args.concurrency,
                         batch=args.batch,
+                        pause_every=args.ceiling_every,
+                        pause=rounds.during,
                     )
                 )
                 instances = [
@@ -775,23 +967,22 @@ def main(argv: list[str] | None = None) -> int:
                     rate=rate,
                     concurrency=args.concurrency,
                     batch=args.batch,
+                    pause_every=args.ceiling_every,
+                    between=rounds.during,
                 )
             delivered = fake.delivered(args.users)
             fake.rate_limit(None)
-            after = ceilings_in_child(
-                base_url=fake.base_url,
-                count=ceiling_count,
-                payloads=fake.payloads(64),
-                chat_base=CEILING_CHAT_BASE + 10 * ceiling_count,
-                also_in_flight=args.concurrency,
-            )
+            rounds.after(sum(instance.dispatch.sent for instance in instances))
             load_after = load_1m()
         finally:
             fake_rss = fake.close()
         peak = max(instance.peak_rss_mb for instance in instances)
 
     sent = sum(instance.dispatch.sent for instance in instances)
-    seconds = max(i.finished for i in instances) - min(i.started for i in instances)
+    started = min(instance.started for instance in instances)
+    finished = max(instance.finished for instance in instances)
+    paused = rounds.paused_seconds
+    seconds = finished - started - paused  # the rounds inside the wave are not its time
     dispatch_cpu = sum(instance.cpu_seconds for instance in instances)
     nudges_per_second = sent / seconds if seconds else 0.0
     for number, instance in enumerate(instances, start=1):
@@ -807,22 +998,49 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.limiter}"
         + (f" at {args.rate:g}/s, fake enforcing {ENFORCED_RATE:g}/s" if limiter_on else "")
         + f"; {args.database}, {args.instances} instance(s)"
-    )
-    for name, ceilings in (("before", before), ("after", after)):
-        print(
-            f"ceiling {name} the wave (bare send_message loops in a fresh process, the "
-            + ("texts and buttons the bot renders" if name == "before" else "wave's own payloads")
-            + ", no database): "
-            + ", ".join(f"{c.in_flight} in flight {c.per_second:.1f}/s" for c in ceilings.tried)
-            + f"; best {ceilings.best.per_second:.1f}/s ({ceilings.best.in_flight} in flight)"
+        + (
+            f"; paused {len(rounds.rounds) - 2} times for ceiling rounds ({paused:.1f} s, "
+            "not counted)"
+            if paused
+            else ""
         )
-    ceiling_per_second = (before.best.per_second + after.best.per_second) / 2
-    ratio = nudges_per_second / ceiling_per_second
-    print(
-        f"ceiling: {ceiling_per_second:.1f}/s, the mean of the two bests; ratio {ratio:.3f} "
-        f"(against before alone {nudges_per_second / before.best.per_second:.3f}, after alone "
-        f"{nudges_per_second / after.best.per_second:.3f})"
     )
+    for number, measured in enumerate(rounds.rounds):
+        ceilings = measured.ceilings
+        name = (
+            "before the wave"
+            if number == 0
+            else "after the wave"
+            if number == len(rounds.rounds) - 1
+            else f"during the wave, pause {number}"
+        )
+        print(
+            f"ceiling {name} ({ceilings.best.count} messages a loop"
+            + (", texts and buttons the bot renders" if number == 0 else ", the wave's payloads")
+            + "): "
+            + ", ".join(f"{c.in_flight} in flight {c.per_second:.1f}/s" for c in ceilings.tried)
+            + f"; best {ceilings.best.per_second:.1f}/s"
+        )
+    segments = rounds.segments(started=started, finished=finished, sent=sent)
+    ceiling_per_second = wave_ceiling(segments)
+    ratio = nudges_per_second / ceiling_per_second
+    if len(segments) > 1:
+        print(
+            "stretches of the wave (sent, rate, against the mean of the rounds either side): "
+            + "; ".join(
+                f"{segment.sent} at {segment.per_second:.1f}/s = "
+                f"{segment.per_second / segment.ceiling:.3f}"
+                for segment in segments
+            )
+        )
+    print(
+        f"ceiling: {ceiling_per_second:.1f}/s, each stretch's bracketing rounds weighted by its "
+        f"length; ratio {ratio:.3f} (against the round before the wave alone "
+        f"{nudges_per_second / rounds.rounds[0].ceilings.best.per_second:.3f}, after it alone "
+        f"{nudges_per_second / rounds.rounds[-1].ceilings.best.per_second:.3f})"
+    )
+    before, after = rounds.rounds[0].ceilings, rounds.rounds[-1].ceilings
+    assert before.light is not None and after.light is not None
     print(
         f"lighter ceiling (every message 'x', no keyboard, {args.concurrency} in flight; not "
         f"what nudges weigh): {before.light.per_second:.1f}/s before, "
@@ -833,13 +1051,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{delivered.http_429} answered 429; duplicates {delivered.duplicates}, "
         f"missed {delivered.missed}"
     )
-    ceiling_cpu_per_message = (
-        before.best.cpu_seconds / before.best.count + after.best.cpu_seconds / after.best.count
-    ) / 2
+    bests = [measured.ceilings.best for measured in rounds.rounds]
+    ceiling_cpu_per_message = sum(best.cpu_seconds / best.count for best in bests) / len(bests)
     print(
-        f"CPU of the dispatcher process(es): {dispatch_cpu:.1f} s in {seconds:.1f} s; best "
-        f"ceilings {before.best.cpu_seconds:.1f} s and {after.best.cpu_seconds:.1f} s for "
-        f"{ceiling_count} messages each; load average (1 min) {load_before:.2f} before, "
+        f"CPU of the dispatcher process(es): {dispatch_cpu:.1f} s in {seconds:.1f} s; the best "
+        f"loops {1000 * ceiling_cpu_per_message:.3f} ms a message on average over "
+        f"{len(bests)} rounds; load average (1 min) {load_before:.2f} before, "
         f"{load_after:.2f} after on {os.cpu_count()} cores"
     )
     print(
@@ -866,12 +1083,22 @@ def main(argv: list[str] | None = None) -> int:
     if limiter_on:
         result["ratio_to_enforced"] = round(nudges_per_second / ENFORCED_RATE, 3)
         result["rate"] = args.rate
-    # The same ratio in CPU time per message, bare sends (the mean of the two best ceilings)
-    # over nudges (dispatcher): unmoved when other work takes the cores during one phase.
+    # The same ratio in CPU time per message, bare sends (the mean of the rounds' best
+    # loops) over nudges (dispatcher): unmoved when other work takes the cores for a while.
     cpu_ratio = ceiling_cpu_per_message / (dispatch_cpu / sent) if sent else 0
     result |= {
         "ceiling_before_per_second": round(before.best.per_second, 1),
         "ceiling_after_per_second": round(after.best.per_second, 1),
+        "ceiling_rounds_per_second": [round(best.per_second, 1) for best in bests],
+        "segments": [
+            {
+                "sent": segment.sent,
+                "seconds": round(segment.seconds, 3),
+                "ratio": round(segment.per_second / segment.ceiling, 3),
+            }
+            for segment in segments
+        ],
+        "paused_seconds": round(paused, 3),
         "ceiling_by_in_flight": {
             name: {str(c.in_flight): round(c.per_second, 1) for c in ceilings.tried}
             for name, ceilings in (("before", before), ("after", after))
