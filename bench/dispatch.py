@@ -345,20 +345,23 @@ class DispatchResult:
     finished: float = 0.0  # monotonic() after the last send
 
 
-async def run_dispatcher(
-    *,
-    url: str,
-    base_url: str,
-    rate: float | None,
-    concurrency: int,
-    batch: int,
-    pause_every: float = 0.0,
-    pause: Callable[[int], None] | None = None,
-) -> DispatchResult:
-    """Runs the dispatcher until a run finds nothing due. With `pause_every` (seconds), the
-    wave is stopped that often the way the bot stops on shutdown (`Dispatcher.stopping`:
-    what is in flight finishes, what is claimed is handed back), `pause(sent so far)` is
-    called while nothing of the dispatcher runs, and the next run picks up the rest."""
+@dataclass(frozen=True)
+class Wave:
+    """How a dispatcher process sends the wave (the same for every instance)."""
+
+    url: str  # the database
+    base_url: str  # the fake Bot API
+    rate: float | None  # the limiter's pace; None: no limiter
+    concurrency: int
+    batch: int
+    pause_every: float  # seconds between pauses for a ceiling round; 0: never
+
+
+async def run_dispatcher(wave: Wave, pause: Callable[[int], None]) -> DispatchResult:
+    """Runs the dispatcher until a run finds nothing due. With `wave.pause_every`, the wave
+    is stopped that often the way the bot stops on shutdown (`Dispatcher.stopping`: what is
+    in flight finishes, what is claimed is handed back), `pause(sent so far)` is called
+    while nothing of the dispatcher runs, and the next run picks up the rest."""
     from telegram.ext import ExtBot
 
     from bot.dispatch import Dispatcher
@@ -370,11 +373,11 @@ async def run_dispatcher(
     def clock() -> datetime:
         return frozen
 
-    database = Database(url)
-    limiter = PacedRateLimiter(rate) if rate is not None else None
+    database = Database(wave.url)
+    limiter = PacedRateLimiter(wave.rate) if wave.rate is not None else None
     bot: ExtBot[None] = ExtBot(
         TOKEN,
-        base_url=base_url,
+        base_url=wave.base_url,
         rate_limiter=limiter,
         defaults=bot_defaults(),
     )
@@ -385,8 +388,8 @@ async def run_dispatcher(
                 bot=bot,
                 clock=clock,
                 catch_up=timedelta(hours=3),
-                batch_size=batch,
-                concurrency=concurrency,
+                batch_size=wave.batch,
+                concurrency=wave.concurrency,
             )
             result = DispatchResult(0.0, 0, 0, 0, 0, 0)
             gc.collect()
@@ -399,7 +402,7 @@ async def run_dispatcher(
                 dispatcher.stopping = True
 
             while True:
-                timer = loop.call_later(pause_every, stop) if pause_every > 0 else None
+                timer = loop.call_later(wave.pause_every, stop) if wave.pause_every else None
                 report = await dispatcher.run()
                 if timer is not None:
                     timer.cancel()
@@ -410,8 +413,7 @@ async def run_dispatcher(
                 result.blocked += report.blocked
                 if dispatcher.stopping:  # paused, not done
                     dispatcher.stopping = False
-                    if pause is not None:
-                        pause(result.sent)
+                    pause(result.sent)
                     continue
                 if report.sent == 0:
                     break
@@ -724,15 +726,7 @@ class InstanceResult:
     peak_rss_mb: float
 
 
-def dispatch_instance(
-    connection: Connection,
-    url: str,
-    base_url: str,
-    rate: float | None,
-    concurrency: int,
-    batch: int,
-    pause_every: float,
-) -> None:
+def dispatch_instance(connection: Connection, wave: Wave) -> None:
     """Child-process entry: one dispatcher process; starts when told, says when it pauses
     (and how many it sent so far) and waits to be told to go on, reports when done."""
     _ensure_repo_on_path()
@@ -746,17 +740,7 @@ def dispatch_instance(
     connection.send("ready")
     connection.recv()
     cpu_before = cpu_seconds()
-    result = asyncio.run(
-        run_dispatcher(
-            url=url,
-            base_url=base_url,
-            rate=rate,
-            concurrency=concurrency,
-            batch=batch,
-            pause_every=pause_every,
-            pause=pause,
-        )
-    )
+    result = asyncio.run(run_dispatcher(wave, pause))
     connection.send(
         InstanceResult(
             started=result.started,
@@ -768,17 +752,7 @@ def dispatch_instance(
     )
 
 
-def run_instances(
-    *,
-    count: int,
-    url: str,
-    base_url: str,
-    rate: float | None,
-    concurrency: int,
-    batch: int,
-    pause_every: float,
-    between: Callable[[int], None],
-) -> list[InstanceResult]:
+def run_instances(count: int, wave: Wave, between: Callable[[int], None]) -> list[InstanceResult]:
     """`count` dispatcher processes against one database and one fake, started together.
     Once every one still sending has paused, `between(sent so far)` runs, then they go on."""
     context = multiprocessing.get_context("spawn")
@@ -787,7 +761,7 @@ def run_instances(
         parent_end, child_end = context.Pipe()
         process = context.Process(
             target=dispatch_instance,
-            args=(child_end, url, base_url, rate, concurrency, batch, pause_every),
+            args=(child_end, wave),
             name=f"bench-dispatcher-{number + 1}",
         )
         process.start()
@@ -936,20 +910,18 @@ def main(argv: list[str] | None = None) -> int:
                 in_flight=args.concurrency,
             )
             rounds.before()
+            wave = Wave(
+                url=url,
+                base_url=fake.base_url,
+                rate=rate,
+                concurrency=args.concurrency,
+                batch=args.batch,
+                pause_every=args.ceiling_every,
+            )
             fake.rate_limit(ENFORCED_RATE if limiter_on else None)  # the wave's alone
             if args.instances == 1:
                 cpu_before = cpu_seconds()
-                dispatch = asyncio.run(
-                    run_dispatcher(
-                        url=url,
-                        base_url=fake.base_url,
-                        rate=rate,
-                        concurrency=args.concurrency,
-                        batch=args.batch,
-                        pause_every=args.ceiling_every,
-                        pause=rounds.during,
-                    )
-                )
+                dispatch = asyncio.run(run_dispatcher(wave, rounds.during))
                 instances = [
                     InstanceResult(
                         started=dispatch.started,
@@ -960,16 +932,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 ]
             else:
-                instances = run_instances(
-                    count=args.instances,
-                    url=url,
-                    base_url=fake.base_url,
-                    rate=rate,
-                    concurrency=args.concurrency,
-                    batch=args.batch,
-                    pause_every=args.ceiling_every,
-                    between=rounds.during,
-                )
+                instances = run_instances(args.instances, wave, rounds.during)
             delivered = fake.delivered(args.users)
             fake.rate_limit(None)
             rounds.after(sum(instance.dispatch.sent for instance in instances))
