@@ -335,14 +335,13 @@ class ProcessFake:
 
 @dataclass
 class DispatchResult:
-    seconds: float
     sent: int
     retried: int
     failed: int
     blocked: int
     runs: int
     started: float = 0.0  # monotonic() at the first claim
-    finished: float = 0.0  # monotonic() after the last send
+    finished: float = 0.0  # monotonic() after the last send (pauses included)
 
 
 @dataclass(frozen=True)
@@ -391,10 +390,9 @@ async def run_dispatcher(wave: Wave, pause: Callable[[int], None]) -> DispatchRe
                 batch_size=wave.batch,
                 concurrency=wave.concurrency,
             )
-            result = DispatchResult(0.0, 0, 0, 0, 0, 0)
+            result = DispatchResult(0, 0, 0, 0, 0)
             gc.collect()
             gc.freeze()  # as the bot does after start-up: what is loaded now stays
-            started = perf_counter()
             result.started = monotonic()
             loop = asyncio.get_running_loop()
 
@@ -417,7 +415,6 @@ async def run_dispatcher(wave: Wave, pause: Callable[[int], None]) -> DispatchRe
                     continue
                 if report.sent == 0:
                     break
-            result.seconds = perf_counter() - started
             result.finished = monotonic()
     finally:
         await database.dispose()
@@ -952,7 +949,9 @@ def main(argv: list[str] | None = None) -> int:
         d = instance.dispatch
         print(
             f"dispatcher {number}/{len(instances)}: {d.sent} sent in "
-            f"{instance.finished - instance.started:.2f} s over {d.runs} run(s) (retried "
+            f"{instance.finished - instance.started:.2f} s"
+            + (" (the pauses for ceiling rounds included)" if paused else "")
+            + f" over {d.runs} run(s) (retried "
             f"{d.retried}, failed {d.failed}, blocked {d.blocked}); CPU {instance.cpu_seconds:.1f}"
             f" s; peak RSS {instance.peak_rss_mb:.1f} MB"
         )
