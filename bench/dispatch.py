@@ -614,7 +614,7 @@ class CeilingRounds:
         self.in_flight = in_flight
         self.rounds: list[Round] = []
 
-    def measure(self, *, sent_before: int, payloads: Any, count: int, light: bool) -> Round:
+    def measure(self, *, sent_before: int, payloads: Any, count: int, light: bool) -> None:
         started = monotonic()
         ceilings = ceilings_in_child(
             base_url=self.fake.base_url,
@@ -624,9 +624,7 @@ class CeilingRounds:
             also_in_flight=self.in_flight,
             light=light,
         )
-        measured = Round(ceilings, started, monotonic() - started, sent_before)
-        self.rounds.append(measured)
-        return measured
+        self.rounds.append(Round(ceilings, started, monotonic() - started, sent_before))
 
     def before(self) -> None:
         """Before the wave: nudges rendered by the bot's own code."""
@@ -932,13 +930,13 @@ def main(argv: list[str] | None = None) -> int:
                 instances = run_instances(args.instances, wave, rounds.during)
             delivered = fake.delivered(args.users)
             fake.rate_limit(None)
-            rounds.after(sum(instance.dispatch.sent for instance in instances))
+            sent = sum(instance.dispatch.sent for instance in instances)
+            rounds.after(sent)
             load_after = load_1m()
         finally:
             fake_rss = fake.close()
         peak = max(instance.peak_rss_mb for instance in instances)
 
-    sent = sum(instance.dispatch.sent for instance in instances)
     started = min(instance.started for instance in instances)
     finished = max(instance.finished for instance in instances)
     paused = rounds.paused_seconds
