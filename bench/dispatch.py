@@ -3,6 +3,7 @@
     python -m bench.dispatch --users 100000 --limiter off
     python -m bench.dispatch --users 2000 --limiter on
     python -m bench.dispatch --users 20000 --database postgresql --instances 3
+    python -m bench.dispatch --users 100000 --limiter off --calibrate
 
 N users (N/2 pairs), all due at the same instant, in a fresh SQLite file or a database in a
 throwaway PostgreSQL server (populated in a child process, so population never counts in
@@ -20,7 +21,14 @@ handed back), the round runs while no dispatcher does, and the wave goes on; the
 not counted in its seconds. Each stretch of the wave is set against the mean of the rounds
 on its two sides, and `ceiling_per_second` is that, weighted by the stretches' lengths.
 These machines' speed drifts by a third within minutes; a ceiling measured minutes away
-from the nudges it is compared with compared two different machines.
+from the nudges it is compared with compared two different machines. A round's figure is
+its loop at the in-flight count that was fastest on average over all the rounds: one short
+loop differs from the next by a tenth, so each round's best of five would mostly be its
+luckiest (that ratio is printed too).
+
+`--calibrate` checks the method: a bare loop stands in for the dispatcher, in the same
+process, with the same pauses and rounds and no database work, so the ratio it prints is
+the method's own error (1.0 when fair).
 
 The fake Bot API runs in a child process by default (`--fake process`), like the end-to-end
 tests run the bot and the fake in separate processes: the fake keeps every message it got,
@@ -421,6 +429,76 @@ async def run_dispatcher(wave: Wave, pause: Callable[[int], None]) -> DispatchRe
     return result
 
 
+async def run_bare_stand_in(wave: Wave, users: int, pause: Callable[[int], None]) -> DispatchResult:
+    """`--calibrate`: a bare loop where the dispatcher would be, in the same process, with
+    the same pauses and rounds: one message to each user's chat (the nudges the bot's code
+    renders, `wave.concurrency` in flight), no database. The ratio the method then prints
+    is its own error: 1.0 when a stretch and the rounds around it are measured alike."""
+    from telegram.ext import ExtBot
+
+    bot: ExtBot[None] = ExtBot(TOKEN, base_url=wave.base_url, defaults=bot_defaults())
+    async with bot:
+        messages = bare_messages(rendered_payloads(64), bot)
+        chats = iter(range(1, users + 1))
+        result = DispatchResult(0, 0, 0, 0, 0)
+        gc.collect()
+        gc.freeze()  # as run_dispatcher does
+        result.started = monotonic()
+        while True:
+            until = monotonic() + wave.pause_every if wave.pause_every else None
+            result.sent += await bare_sends(
+                bot, messages, chats, in_flight=wave.concurrency, until=until
+            )
+            result.runs += 1
+            if result.sent >= users:
+                break
+            pause(result.sent)
+        result.finished = monotonic()
+    return result
+
+
+def bare_messages(payloads: list[dict[str, Any]] | None, bot: Any) -> list[tuple[str, Any]]:
+    """(text, keyboard) for each payload, built once: a bare loop replays them in turn.
+    Without payloads, one message "x" with no keyboard."""
+    from telegram import InlineKeyboardMarkup
+
+    return [
+        (
+            str(payload["text"]),
+            InlineKeyboardMarkup.de_json(payload["reply_markup"], bot)
+            if payload.get("reply_markup")
+            else None,
+        )
+        for payload in payloads or [{"text": "x"}]
+    ]
+
+
+async def bare_sends(
+    bot: Any,
+    messages: list[tuple[str, Any]],
+    chats: Iterator[int],
+    *,
+    in_flight: int,
+    until: float | None = None,
+) -> int:
+    """Bare `send_message` calls to `chats`, `in_flight` loops each sending its next message
+    as soon as the last one is answered, until the chats run out (or, with `until`, no loop
+    starts a message after that monotonic() instant). Returns how many were sent."""
+    sent = 0
+
+    async def sender() -> None:
+        nonlocal sent
+        for chat in chats:
+            text, markup = messages[chat % len(messages)]
+            await bot.send_message(chat, text, reply_markup=markup)
+            sent += 1
+            if until is not None and monotonic() >= until:
+                return
+
+    await asyncio.gather(*(sender() for _ in range(in_flight)))
+    return sent
+
+
 async def measure_ceiling(
     *,
     base_url: str,
@@ -434,33 +512,15 @@ async def measure_ceiling(
 
     Without `payloads` every message is "x"; with them, the nudges' own texts, HTML parse mode
     and keyboards are replayed in turn (what the messages weigh, without any database work)."""
-    from telegram import InlineKeyboardMarkup
     from telegram.ext import ExtBot
 
     bot: ExtBot[None] = ExtBot(TOKEN, base_url=base_url, defaults=bot_defaults())
     async with bot:
-        messages: list[tuple[str, Any]] = [
-            (
-                str(payload["text"]),
-                InlineKeyboardMarkup.de_json(payload["reply_markup"], bot)
-                if payload.get("reply_markup")
-                else None,
-            )
-            for payload in payloads or [{"text": "x"}]
-        ]
-        indexes = iter(range(count))
-
-        async def send(index: int) -> None:
-            text, markup = messages[index % len(messages)]
-            await bot.send_message(chat_base + index, text, reply_markup=markup)
-
-        async def sender() -> None:
-            for index in indexes:
-                await send(index)
-
+        messages = bare_messages(payloads, bot)
+        chats = iter(range(chat_base, chat_base + count))
         cpu_before = cpu_seconds()
         started = perf_counter()
-        await asyncio.gather(*(sender() for _ in range(in_flight)))
+        await bare_sends(bot, messages, chats, in_flight=in_flight)
         seconds = perf_counter() - started
         cpu = cpu_seconds() - cpu_before
     return Ceiling(in_flight=in_flight, per_second=count / seconds, cpu_seconds=cpu, count=count)
@@ -527,6 +587,9 @@ class Ceilings:
     best: Ceiling
     tried: list[Ceiling]
     light: Ceiling | None
+
+    def at(self, in_flight: int) -> Ceiling:
+        return next(ceiling for ceiling in self.tried if ceiling.in_flight == in_flight)
 
 
 def _measure_ceilings(
@@ -647,8 +710,31 @@ class CeilingRounds:
         """The time of the rounds inside the wave (not the first, not the last)."""
         return sum(measured.seconds for measured in self.rounds[1:-1])
 
-    def segments(self, *, started: float, finished: float, sent: int) -> list[Segment]:
-        """The wave's stretches between rounds, each with the rounds on its two sides."""
+    def steadiest_in_flight(self) -> int:
+        """The in-flight count whose bare loops were fastest on average over every round.
+
+        Each round tries five counts, and on these machines one short loop differs from the
+        next by a tenth or more, so a round's best loop is mostly the luckiest of five. The
+        best on average is the count a bare loop would be run at; its loop in each round is
+        then the ceiling at that moment (measured with a bare loop standing in for the
+        dispatcher, `--calibrate`, this comes out at 1.0; a round's best loop, lower)."""
+        tried = [
+            {ceiling.in_flight: ceiling.per_second for ceiling in measured.ceilings.tried}
+            for measured in self.rounds
+        ]
+        counts = set.intersection(*(set(rates) for rates in tried))
+        return max(sorted(counts), key=lambda count: sum(rates[count] for rates in tried))
+
+    def segments(
+        self,
+        *,
+        started: float,
+        finished: float,
+        sent: int,
+        ceiling_of: Callable[[Round], float],
+    ) -> list[Segment]:
+        """The wave's stretches between rounds, each with the rounds on its two sides
+        (`ceiling_of`: the figure a round gives)."""
         inside = self.rounds[1:-1]
         starts = [started] + [measured.at + measured.seconds for measured in inside]
         ends = [measured.at for measured in inside] + [finished]
@@ -657,7 +743,7 @@ class CeilingRounds:
         for index, (start, end) in enumerate(zip(starts, ends, strict=True)):
             sent_here = sents[index] - (sents[index - 1] if index else 0)
             bracket = (self.rounds[index], self.rounds[index + 1])
-            ceiling = sum(side.ceilings.best.per_second for side in bracket) / 2
+            ceiling = sum(ceiling_of(side) for side in bracket) / 2
             segments.append(Segment(sent=sent_here, seconds=end - start, ceiling=ceiling))
         return segments
 
@@ -666,7 +752,7 @@ class CeilingRounds:
 class Segment:
     sent: int
     seconds: float
-    ceiling: float  # the mean of the best bare loops just before and just after it
+    ceiling: float  # the mean of the rounds' bare loops just before and just after it
 
     @property
     def per_second(self) -> float:
@@ -843,6 +929,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"bare messages per ceiling measurement (one per in-flight count of "
         f"{', '.join(map(str, CEILING_IN_FLIGHT))})",
     )
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="a bare send loop stands in for the dispatcher (same pauses and rounds, no "
+        "database work): the ratio printed is the method's own error, 1.0 when it is fair",
+    )
     args = parser.parse_args(argv)
     if args.users <= 0 or args.users % 2:
         parser.error("--users must be a positive even number")
@@ -866,6 +958,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "SQLite serves one bot process (the bot locks the file), so --instances above 1 "
             "needs --database postgresql"
         )
+    if args.calibrate and (args.limiter == "on" or args.instances > 1):
+        parser.error("--calibrate stands a bare loop in for one dispatcher, limiter off")
     if args.keep is not None and args.database != "sqlite":
         parser.error("--keep keeps a SQLite file; it does not apply to PostgreSQL")
     return args
@@ -916,7 +1010,11 @@ def main(argv: list[str] | None = None) -> int:
             fake.rate_limit(ENFORCED_RATE if limiter_on else None)  # the wave's alone
             if args.instances == 1:
                 cpu_before = cpu_seconds()
-                dispatch = asyncio.run(run_dispatcher(wave, rounds.during))
+                dispatch = asyncio.run(
+                    run_bare_stand_in(wave, args.users, rounds.during)
+                    if args.calibrate
+                    else run_dispatcher(wave, rounds.during)
+                )
                 instances = [
                     InstanceResult(
                         started=dispatch.started,
@@ -946,7 +1044,8 @@ def main(argv: list[str] | None = None) -> int:
     for number, instance in enumerate(instances, start=1):
         d = instance.dispatch
         print(
-            f"dispatcher {number}/{len(instances)}: {d.sent} sent in "
+            ("bare loop standing in for the dispatcher" if args.calibrate else "dispatcher")
+            + f" {number}/{len(instances)}: {d.sent} sent in "
             f"{instance.finished - instance.started:.2f} s"
             + (" (the pauses for ceiling rounds included)" if paused else "")
             + f" over {d.runs} run(s) (retried "
@@ -965,6 +1064,7 @@ def main(argv: list[str] | None = None) -> int:
             else ""
         )
     )
+    steady = rounds.steadiest_in_flight()
     for number, measured in enumerate(rounds.rounds):
         ceilings = measured.ceilings
         name = (
@@ -981,9 +1081,19 @@ def main(argv: list[str] | None = None) -> int:
             + ", ".join(f"{c.in_flight} in flight {c.per_second:.1f}/s" for c in ceilings.tried)
             + f"; best {ceilings.best.per_second:.1f}/s"
         )
-    segments = rounds.segments(started=started, finished=finished, sent=sent)
+
+    def at_steady(measured: Round) -> float:
+        return measured.ceilings.at(steady).per_second
+
+    def best_loop(measured: Round) -> float:
+        return measured.ceilings.best.per_second
+
+    segments = rounds.segments(started=started, finished=finished, sent=sent, ceiling_of=at_steady)
     ceiling_per_second = wave_ceiling(segments)
     ratio = nudges_per_second / ceiling_per_second
+    ratio_best_loops = nudges_per_second / wave_ceiling(
+        rounds.segments(started=started, finished=finished, sent=sent, ceiling_of=best_loop)
+    )
     if len(segments) > 1:
         print(
             "stretches of the wave (sent, rate, against the mean of the rounds either side): "
@@ -994,11 +1104,18 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
     print(
-        f"ceiling: {ceiling_per_second:.1f}/s, each stretch's bracketing rounds weighted by its "
+        f"ceiling: {ceiling_per_second:.1f}/s, {steady} in flight (the fastest on average over "
+        f"the {len(rounds.rounds)} rounds), each stretch's bracketing rounds weighted by its "
         f"length; ratio {ratio:.3f} (against the round before the wave alone "
-        f"{nudges_per_second / rounds.rounds[0].ceilings.best.per_second:.3f}, after it alone "
-        f"{nudges_per_second / rounds.rounds[-1].ceilings.best.per_second:.3f})"
+        f"{nudges_per_second / at_steady(rounds.rounds[0]):.3f}, after it alone "
+        f"{nudges_per_second / at_steady(rounds.rounds[-1]):.3f}; against each round's best "
+        f"loop, whichever in-flight count it was, {ratio_best_loops:.3f})"
     )
+    if args.calibrate:
+        print(
+            "calibration: a bare loop stood in for the dispatcher, so the ratio above is the "
+            "method's own error (1.0: the stretches and the rounds are measured alike)"
+        )
     before, after = rounds.rounds[0].ceilings, rounds.rounds[-1].ceilings
     assert before.light is not None and after.light is not None
     print(
@@ -1011,12 +1128,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{delivered.http_429} answered 429; duplicates {delivered.duplicates}, "
         f"missed {delivered.missed}"
     )
-    bests = [measured.ceilings.best for measured in rounds.rounds]
-    ceiling_cpu_per_message = sum(best.cpu_seconds / best.count for best in bests) / len(bests)
+    steadies = [measured.ceilings.at(steady) for measured in rounds.rounds]
+    ceiling_cpu_per_message = sum(loop.cpu_seconds / loop.count for loop in steadies) / len(
+        steadies
+    )
     print(
-        f"CPU of the dispatcher process(es): {dispatch_cpu:.1f} s in {seconds:.1f} s; the best "
-        f"loops {1000 * ceiling_cpu_per_message:.3f} ms a message on average over "
-        f"{len(bests)} rounds; load average (1 min) {load_before:.2f} before, "
+        f"CPU of the dispatcher process(es): {dispatch_cpu:.1f} s in {seconds:.1f} s; the loops "
+        f"at {steady} in flight {1000 * ceiling_cpu_per_message:.3f} ms a message on average "
+        f"over {len(steadies)} rounds; load average (1 min) {load_before:.2f} before, "
         f"{load_after:.2f} after on {os.cpu_count()} cores"
     )
     print(
@@ -1043,13 +1162,17 @@ def main(argv: list[str] | None = None) -> int:
     if limiter_on:
         result["ratio_to_enforced"] = round(nudges_per_second / ENFORCED_RATE, 3)
         result["rate"] = args.rate
-    # The same ratio in CPU time per message, bare sends (the mean of the rounds' best
-    # loops) over nudges (dispatcher): unmoved when other work takes the cores for a while.
+    # The same ratio in CPU time per message, bare sends (the mean of the rounds' loops at
+    # that in-flight count) over nudges (dispatcher): unmoved when other work takes the
+    # cores for a while.
     cpu_ratio = ceiling_cpu_per_message / (dispatch_cpu / sent) if sent else 0
     result |= {
-        "ceiling_before_per_second": round(before.best.per_second, 1),
-        "ceiling_after_per_second": round(after.best.per_second, 1),
-        "ceiling_rounds_per_second": [round(best.per_second, 1) for best in bests],
+        "calibration": args.calibrate,
+        "ceiling_in_flight": steady,
+        "ratio_best_loop_of_each_round": round(ratio_best_loops, 3),
+        "ceiling_before_per_second": round(at_steady(rounds.rounds[0]), 1),
+        "ceiling_after_per_second": round(at_steady(rounds.rounds[-1]), 1),
+        "ceiling_rounds_per_second": [round(loop.per_second, 1) for loop in steadies],
         "segments": [
             {
                 "sent": segment.sent,
