@@ -1,9 +1,19 @@
 # Couplet: `make run` sets up and starts the bot; `make test` sets up and runs every test.
+# Every third-party package comes from a lock with hashes: requirements.lock for `make run`,
+# requirements-dev.lock for `make test` (see scripts/lock.py); `make lock` regenerates them.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# The venv's own pip (bundled with Python) installs the locks and is not upgraded: with every
+# version pinned and hashed it has nothing to choose, and an upgrade would be the one download
+# no hash covers.
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+# The project itself, from the working tree, built by the locked setuptools. setuptools says
+# "Editable installation." as a warning that pip shows even with --quiet: only that is hidden.
+INSTALL_SELF := PYTHONWARNINGS="ignore:Editable installation" \
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 
-.PHONY: run migrate test lint bench clean
+.PHONY: run migrate test lint lock lock-upgrade check-lock clean
 
 run: $(VENV)/.installed
 	$(BIN)/python -m bot
@@ -11,7 +21,7 @@ run: $(VENV)/.installed
 migrate: $(VENV)/.installed
 	$(BIN)/python -m bot migrate
 
-test: $(VENV)/.installed-dev
+test: check-lock
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -19,16 +29,29 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-$(VENV)/.installed: pyproject.toml
+# Fails when pyproject.toml asks for something the locks don't satisfy (offline: no
+# re-resolution, so a new release on the index never fails it).
+check-lock: $(VENV)/.installed-dev
+	$(BIN)/python scripts/lock.py check
+
+# Regenerate both locks after a change to pyproject.toml, keeping every pin that still fits;
+# `make lock-upgrade` moves every pin to the newest release instead.
+lock: $(VENV)/.installed-dev
+	$(BIN)/python scripts/lock.py compile
+
+lock-upgrade: $(VENV)/.installed-dev
+	$(BIN)/python scripts/lock.py compile --upgrade
+
+$(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(PIP) install --quiet --require-hashes -r requirements.lock
+	$(INSTALL_SELF)
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml
+$(VENV)/.installed-dev: pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(PIP) install --quiet --require-hashes -r requirements-dev.lock
+	$(INSTALL_SELF)
 	touch $@ $(VENV)/.installed
 
 clean:
