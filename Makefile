@@ -13,7 +13,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 INSTALL_SELF := PYTHONWARNINGS="ignore:Editable installation" \
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 
-.PHONY: run migrate test lint lock lock-upgrade check-lock clean
+.PHONY: run migrate test lint lock lock-upgrade check-lock check-migrations clean
 
 run: $(VENV)/.installed
 	$(BIN)/python -m bot
@@ -21,7 +21,7 @@ run: $(VENV)/.installed
 migrate: $(VENV)/.installed
 	$(BIN)/python -m bot migrate
 
-test: check-lock
+test: check-lock check-migrations
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -33,6 +33,13 @@ lint: $(VENV)/.installed-dev
 # re-resolution, so a new release on the index never fails it).
 check-lock: $(VENV)/.installed-dev
 	$(BIN)/python scripts/lock.py check
+
+# The models and the migrations agree: a throwaway SQLite database upgraded to head, then
+# `alembic check` (fails when autogenerate would write a migration).
+check-migrations: $(VENV)/.installed-dev
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	export DATABASE_URL="sqlite:///$$tmp/check.sqlite3" && \
+	$(BIN)/alembic upgrade head && $(BIN)/alembic check
 
 # Regenerate both locks after a change to pyproject.toml, keeping every pin that still fits;
 # `make lock-upgrade` moves every pin to the newest release instead.
