@@ -1,5 +1,6 @@
-"""`python -m bot` runs the bot; `migrate` only applies migrations; `encrypt-existing` seals
-answers stored before ANSWER_ENCRYPTION_KEY was set."""
+"""`python -m bot` runs the bot; `migrate` only applies migrations; `rotate-key` re-seals every
+answer under the first key of ANSWER_ENCRYPTION_KEY, sealing those still stored in the clear
+(`encrypt-existing` is its older name)."""
 
 from __future__ import annotations
 
@@ -30,14 +31,21 @@ async def _check_token(settings: Settings) -> None:
         await bot.get_me()
 
 
-async def _prepare_database(settings: Settings, *, encrypt_existing: bool = False) -> None:
-    """Migrations, then the answer key checked against what is stored (or used to seal it)."""
+async def _prepare_database(settings: Settings, *, rotate_key: bool = False) -> None:
+    """Migrations, then the answer key checked against what is stored (or used to re-seal
+    it)."""
     database = Database(settings.database_url)
     try:
         await upgrade_to_head(database)
-        if encrypt_existing:
-            sealed = await crypto.encrypt_existing(database)
-            log.info("sealed %d answer texts", sealed)
+        if rotate_key:
+            rotation = await crypto.rotate(database)
+            print(
+                f"couplet: rotate-key touched {rotation.touched} answer texts "
+                f"({rotation.resealed} re-sealed under the first key, "
+                f"{rotation.sealed_from_clear} sealed that were stored in the clear); "
+                f"{len(rotation.unreadable)} no key opens, left as they are"
+            )
+            log.info("rotate-key touched %d answer texts", rotation.touched)
         await crypto.check_key_opens_answers(database)
     finally:
         await database.dispose()
@@ -51,7 +59,10 @@ def _fail(message: str, code: int = 2) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Couplet, the bot.")
     parser.add_argument(
-        "command", nargs="?", default="run", choices=["run", "migrate", "encrypt-existing"]
+        "command",
+        nargs="?",
+        default="run",
+        choices=["run", "migrate", "rotate-key", "encrypt-existing"],
     )
     arguments = parser.parse_args(argv)
     try:
@@ -64,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command != "run":
             asyncio.run(
                 _prepare_database(
-                    settings, encrypt_existing=arguments.command == "encrypt-existing"
+                    settings, rotate_key=arguments.command in ("rotate-key", "encrypt-existing")
                 )
             )
             log.info("database is up to date")

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
 
-from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 
 from nudges.times import parse_time_of_day
 from nudges.zones import is_valid_zone
+from storage import crypto
 from storage.db import DEFAULT_DATABASE_URL, DatabaseUrlError, async_database_url
 
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
@@ -45,7 +45,18 @@ class Settings:
     dispatch_interval: float = 5.0
     catch_up: timedelta = timedelta(hours=3)
     max_messages_per_second: float = DEFAULT_MAX_MESSAGES_PER_SECOND
-    answer_encryption_key: str | None = None
+    answer_encryption_key: str | None = None  # Fernet keys, comma-separated; the first seals
+
+    @property
+    def answer_encryption_keys(self) -> tuple[str, ...]:
+        if self.answer_encryption_key is None:
+            return ()
+        return tuple(self.answer_encryption_key.split(","))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never appear in a log line."""
+        return (self.token, self.webhook_secret or "", *self.answer_encryption_keys)
 
     @property
     def api_file_url(self) -> str | None:
@@ -158,17 +169,18 @@ class Settings:
         )
 
 
-def _encryption_key(key: str | None) -> str | None:
-    if key is None:
+def _encryption_key(value: str | None) -> str | None:
+    """The key list, normalized to `key1,key2` (spaces around commas dropped)."""
+    if value is None:
         return None
     try:
-        Fernet(key.encode("ascii"))
-    except (ValueError, UnicodeEncodeError):
+        crypto.parse_keys(value)
+    except crypto.EncryptionKeyError as error:
         raise ConfigError(
-            'ANSWER_ENCRYPTION_KEY is not a valid key. Make one with: python -c "from '
-            'cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+            f'{error}. Make one with: python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"'
         ) from None
-    return key
+    return ",".join(entry.strip() for entry in value.split(","))
 
 
 def _number(text: str, name: str) -> float:
@@ -198,7 +210,7 @@ def configure_logging(settings: Settings) -> None:
     handler.setFormatter(
         RedactingFormatter(
             "%(asctime)s %(levelname)s %(name)s: %(message)s",
-            [settings.token, settings.webhook_secret or "", settings.answer_encryption_key or ""],
+            list(settings.secrets),
         )
     )
     root = logging.getLogger()

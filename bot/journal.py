@@ -11,6 +11,7 @@ from bot import texts
 from bot.chat import MAX_MESSAGE, enter, redraw, say, visible_length
 from bot.context import Context, services
 from bot.keyboards import number_in, row_id
+from bot.sharing import words_of
 from nudges.library import Kind, nudges_by_id
 from storage import answers, journal, users
 from storage.journal import JournalDay
@@ -178,7 +179,7 @@ def _what(
 
 
 def _preview(part: AnswerPart, shown: Shown) -> str:
-    words = part.text or ""
+    words = words_of(part) or ""
     short = words if len(words) <= shown.preview else words[: shown.preview - 1] + "…"
     if part.content_type == "text":
         return escape(short)

@@ -56,7 +56,9 @@ def journal_markdown(data: dict[str, Any]) -> str:
 def _answer_lines(who: str, parts: list[dict[str, Any]]) -> list[str]:
     lines = []
     for part in parts:
-        if part["type"] == "text":
+        if part.get("unreadable"):
+            lines.append(f"- **{who}:** {texts.ANSWER_UNREADABLE}")
+        elif part["type"] == "text":
             lines.append(f"- **{who}:** {part['text']}")
         else:
             caption = f" “{part['text']}”" if part["text"] else ""

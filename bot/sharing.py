@@ -8,12 +8,21 @@ from html import escape
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import MessageLimit, ParseMode
 
+from bot import texts
+from storage import crypto
 from storage.models import AnswerPart
 
 
 def utf16_length(text: str) -> int:
     """Telegram counts message length in UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def words_of(part: AnswerPart) -> str | None:
+    """What a part says, to show: its words (None for media without a caption), or a line
+    saying it cannot be read here if no configured key opens it."""
+    words = crypto.text_of(part)
+    return texts.ANSWER_UNREADABLE if words is crypto.UNREADABLE else words
 
 
 def split_for_telegram(
@@ -46,9 +55,9 @@ async def share_parts(
 ) -> None:
     """Sends `header` and the parts to `to_chat`: texts joined into the header's message,
     media copied from the author's chat (with their caption). `markup` goes on the last."""
-    texts = [part.text or "" for part in parts if part.content_type == "text"]
+    words = [words_of(part) or "" for part in parts if part.content_type == "text"]
     media = [part for part in parts if part.content_type != "text"]
-    messages = split_for_telegram(header, "\n\n".join(texts))
+    messages = split_for_telegram(header, "\n\n".join(words))
     for index, message in enumerate(messages):
         last = index == len(messages) - 1 and not media
         await bot.send_message(

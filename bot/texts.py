@@ -446,6 +446,9 @@ MEDIA_LABELS = {
 }
 WAITING_FOR_BOTH = "<i>waiting for both 💞</i>"
 NOTHING_YET = "<i>—</i>"
+# A stored answer that no configured key opens (plain text: it goes into HTML escaped, and
+# into the Markdown export as is).
+ANSWER_UNREADABLE = "🔒 this answer can't be read on this server"
 JOURNAL_EMPTY = "Your journal is empty for now. It fills up as you answer your daily nudges. 🌱"
 NEWER_BUTTON = "◀ Newer"
 OLDER_BUTTON = "Older ▶"

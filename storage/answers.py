@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import crypto
 from storage.models import AnswerPart, Delivery, DeliveryStatus, Pair, User
 
 REPLY_WINDOW = timedelta(days=7)
@@ -153,12 +154,14 @@ async def add_part(
     """Adds one message to the user's answer, after the earlier ones; marks it answered.
 
     The part is inserted directly (not through the session's unit of work) and returned
-    detached, with its id."""
+    detached, with its id. Its text is stored sealed when a key is configured."""
+    stored, sealed = crypto.stored_form(text)
     values = {
         "delivery_id": delivery.id or 0,
         "message_id": message_id,
         "content_type": content_type,
-        "text": text,
+        "text": stored,
+        "sealed": sealed,
         "file_id": file_id,
         "created_at": now,
     }
@@ -206,7 +209,7 @@ async def edit_part(
     part = result.first()
     if part is None:
         return None
-    part.text = text
+    part.text, part.sealed = crypto.stored_form(text)
     part.edited_at = now
     await session.flush()
     return part

@@ -1,101 +1,243 @@
 """Optional encryption at rest for answer texts and captions (Fernet: AES with HMAC).
 
-With `ANSWER_ENCRYPTION_KEY` set, every answer text is stored as `enc1:<Fernet token>` and
-opened only when read. Rows written before the key was set stay readable as they are
-until `python -m bot encrypt-existing` seals them.
+With `ANSWER_ENCRYPTION_KEY` set, every answer text is stored sealed: `enc1:<Fernet token>`
+in `answer_parts.text`, and `answer_parts.sealed` true. Whether a value is sealed is read
+from that column only, which no user writes: a user may well type `enc1:…` themselves.
+
+The key may be a comma-separated list: the first key seals, every key is tried to open
+(MultiFernet), so a key is rotated by putting the new one first and running
+`python -m bot rotate-key`, which re-seals every answer under it (`rotate`).
+
+This module is the one place that seals (`stored_form`) and opens (`text_of`) an answer. A
+sealed value that no configured key opens is a problem of that one row: `text_of` logs its
+id (never its content) and returns `UNREADABLE`; the bot shows a line saying so.
 """
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import Text, text
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+import base64
+import binascii
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Final, Literal
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
+from storage.models import AnswerPart
+
+log = logging.getLogger(__name__)
 
 PREFIX = "enc1:"
+SAMPLE = 20  # the latest sealed answers start-up tries the key on
+BATCH = 500  # answers re-sealed per transaction by `rotate`
 
 
 class EncryptionKeyError(Exception):
     """The key is missing, malformed, or not the one the stored answers were sealed with."""
 
 
+class Unreadable(Enum):
+    """A sealed answer that no configured key opens."""
+
+    ANSWER = "unreadable"
+
+
+UNREADABLE: Final = Unreadable.ANSWER
+
+
+@dataclass
 class _Keyring:
-    cipher: Fernet | None = None
+    keys: list[Fernet] = field(default_factory=list)
+    cipher: MultiFernet | None = None
 
 
 _keyring = _Keyring()
 
 
-def configure(key: str | None) -> None:
-    """Sets (or clears) the process's answer key. Raises EncryptionKeyError if malformed."""
-    if key is None:
-        _keyring.cipher = None
+def parse_keys(value: str) -> list[Fernet]:
+    """The Fernet keys of a comma-separated list (spaces around commas are fine). Raises
+    EncryptionKeyError naming the position of a malformed one (never the key itself)."""
+    entries = [entry.strip() for entry in value.split(",")]
+    keys = []
+    for position, entry in enumerate(entries, start=1):
+        try:
+            keys.append(Fernet(entry.encode("ascii")))
+        except (ValueError, UnicodeEncodeError):
+            problem = "is empty" if not entry else "is not a valid key"
+            if len(entries) == 1:
+                raise EncryptionKeyError(f"ANSWER_ENCRYPTION_KEY {problem}") from None
+            raise EncryptionKeyError(
+                f"ANSWER_ENCRYPTION_KEY: key {position} of {len(entries)} {problem}"
+            ) from None
+    return keys
+
+
+def configure(value: str | None) -> None:
+    """Sets (or clears) the process's answer keys. Raises EncryptionKeyError if malformed."""
+    if value is None:
+        _keyring.keys, _keyring.cipher = [], None
         return
+    keys = parse_keys(value)
+    _keyring.keys, _keyring.cipher = keys, MultiFernet(keys)
+
+
+def stored_form(value: str | None) -> tuple[str | None, bool]:
+    """What to store for an answer text, and whether it is sealed: sealed with the first
+    key when one is configured, else as it is."""
+    if value is None or _keyring.cipher is None:
+        return value, False
+    return PREFIX + _keyring.cipher.encrypt(value.encode("utf-8")).decode("ascii"), True
+
+
+def _open(stored: str) -> str:
+    """The text of a sealed value; raises InvalidToken if no configured key opens it."""
+    if _keyring.cipher is None or not stored.startswith(PREFIX):
+        raise InvalidToken
+    token = stored.removeprefix(PREFIX).encode("ascii", errors="replace")
+    return _keyring.cipher.decrypt(token).decode("utf-8")
+
+
+def text_of(part: AnswerPart) -> str | Literal[Unreadable.ANSWER] | None:
+    """The words of an answer part as its author wrote them (None for media without a
+    caption), or UNREADABLE if it is sealed and no configured key opens it."""
+    if not part.sealed or part.text is None:
+        return part.text
     try:
-        _keyring.cipher = Fernet(key.encode("ascii"))
-    except (ValueError, UnicodeEncodeError) as error:
-        raise EncryptionKeyError("ANSWER_ENCRYPTION_KEY is not a valid Fernet key") from error
+        return _open(part.text)
+    except (InvalidToken, UnicodeDecodeError):
+        log.warning("answer part %s is sealed and no configured key opens it", part.id)
+        return UNREADABLE
 
 
-def seal(value: str) -> str:
-    if _keyring.cipher is None or value.startswith(PREFIX):
-        return value
-    return PREFIX + _keyring.cipher.encrypt(value.encode("utf-8")).decode("ascii")
+_TOKEN_TEXT = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 
 
-def unseal(value: str) -> str:
-    if not value.startswith(PREFIX):
-        return value
-    if _keyring.cipher is None:
-        raise EncryptionKeyError("answers are encrypted, but ANSWER_ENCRYPTION_KEY is not set")
+def looks_like_a_token(stored: str) -> bool:
+    """Whether `stored` is `enc1:` and structurally a Fernet token: urlsafe base64 of the
+    version byte 0x80, an 8-byte time, a 16-byte IV, ciphertext a positive multiple of 16
+    bytes, and a 32-byte HMAC. (A copy of this check is frozen in migration 0007.)"""
+    token = stored.removeprefix(PREFIX)
+    if token == stored or len(token) % 4 or not _TOKEN_TEXT.fullmatch(token):
+        return False
     try:
-        return _keyring.cipher.decrypt(value.removeprefix(PREFIX).encode("ascii")).decode("utf-8")
-    except InvalidToken as error:
-        raise EncryptionKeyError(
-            "ANSWER_ENCRYPTION_KEY does not open the stored answers"
-        ) from error
-
-
-class SealedText(TypeDecorator[str]):
-    """Text sealed with the answer key when one is configured."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else seal(value)
-
-    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else unseal(value)
+        raw = base64.urlsafe_b64decode(token)
+    except (binascii.Error, ValueError):
+        return False
+    ciphertext = len(raw) - 1 - 8 - 16 - 32
+    return raw[:1] == b"\x80" and ciphertext > 0 and ciphertext % 16 == 0
 
 
 async def check_key_opens_answers(database: Database) -> None:
-    """Fails with EncryptionKeyError, at start-up, if the key cannot open a stored answer."""
-    async with database.engine.connect() as connection:
-        sample = await connection.execute(
-            text("SELECT text FROM answer_parts WHERE text LIKE :prefix LIMIT 1"),
-            {"prefix": PREFIX + "%"},
+    """At start-up: fails with EncryptionKeyError if answers are sealed and no key is set,
+    or if the key opens none of the latest sealed answers. Only values that are
+    structurally Fernet tokens count: a row damaged into something else is that row's
+    problem (shown as unreadable), never a reason to stop."""
+    async with database.transaction() as session:
+        result = await session.exec(
+            select(AnswerPart.id, AnswerPart.text)
+            .where(col(AnswerPart.sealed), col(AnswerPart.text).is_not(None))
+            .order_by(col(AnswerPart.id).desc())
+            .limit(SAMPLE)
         )
-        row = sample.first()
-    if row is not None:
-        unseal(row[0])
-
-
-async def encrypt_existing(database: Database) -> int:
-    """Seals every answer text still stored in the clear; returns how many."""
+        sample = [(part_id, value) for part_id, value in result if looks_like_a_token(value or "")]
+    if not sample:
+        return
     if _keyring.cipher is None:
+        raise EncryptionKeyError("answers are encrypted, but ANSWER_ENCRYPTION_KEY is not set")
+    unopened = []
+    for part_id, value in sample:
+        try:
+            _open(value or "")
+        except (InvalidToken, UnicodeDecodeError):
+            unopened.append(part_id)
+    if len(unopened) == len(sample):
+        raise EncryptionKeyError("ANSWER_ENCRYPTION_KEY does not open the stored answers")
+    if unopened:
+        log.warning("no configured key opens answer parts %s", _ids(unopened))
+
+
+@dataclass
+class Rotation:
+    """What `rotate` did: rows re-sealed under the first key, rows sealed that were stored in
+    the clear, and the ids of sealed rows no key opens (left as they are)."""
+
+    resealed: int = 0
+    sealed_from_clear: int = 0
+    unreadable: list[int] = field(default_factory=list)
+
+    @property
+    def touched(self) -> int:
+        return self.resealed + self.sealed_from_clear
+
+
+async def rotate(
+    database: Database, *, batch_size: int = BATCH, batches: int | None = None
+) -> Rotation:
+    """Re-seals every sealed answer under the first key and seals those stored in the clear,
+    `batch_size` rows per transaction in id order (`batches`: stop after that many).
+
+    Resumable: a row the first key already opens is skipped, so a run stopped half-way
+    (a crash, or `batches`) continues where it left off when run again, and a second full
+    run touches nothing. A row written meanwhile by the running bot is left to it: each
+    update applies only if the row still holds what was read."""
+    if _keyring.cipher is None or not _keyring.keys:
         raise EncryptionKeyError("set ANSWER_ENCRYPTION_KEY first")
-    async with database.engine.begin() as connection:
-        rows = await connection.execute(
-            text("SELECT id, text FROM answer_parts WHERE text IS NOT NULL AND text NOT LIKE :p"),
-            {"p": PREFIX + "%"},
-        )
-        clear = rows.all()
-        for row_id, value in clear:
-            await connection.execute(
-                text("UPDATE answer_parts SET text = :sealed WHERE id = :id"),
-                {"sealed": seal(value), "id": row_id},
+    first, cipher = _keyring.keys[0], _keyring.cipher
+    report = Rotation()
+    after, done = 0, 0
+    while batches is None or done < batches:
+        async with database.transaction() as session:
+            result = await session.exec(
+                select(AnswerPart.id, AnswerPart.text, AnswerPart.sealed)
+                .where(col(AnswerPart.id) > after, col(AnswerPart.text).is_not(None))
+                .order_by(col(AnswerPart.id))
+                .limit(batch_size)
             )
-    return len(clear)
+            rows = list(result)
+            for part_id, value, sealed in rows:
+                assert part_id is not None and value is not None
+                if not sealed:
+                    new_value, _ = stored_form(value)
+                    report.sealed_from_clear += await _replace(session, part_id, value, new_value)
+                    continue
+                token = value.removeprefix(PREFIX).encode("ascii", errors="replace")
+                try:
+                    first.decrypt(token)
+                    continue  # already under the first key
+                except InvalidToken:
+                    pass
+                try:
+                    new_value = PREFIX + cipher.rotate(token).decode("ascii")
+                except InvalidToken:
+                    report.unreadable.append(part_id)
+                    continue
+                report.resealed += await _replace(session, part_id, value, new_value)
+        if not rows:
+            break
+        after = rows[-1][0] or after
+        done += 1
+    if report.unreadable:
+        log.warning("no configured key opens answer parts %s", _ids(report.unreadable))
+    return report
+
+
+async def _replace(session: AsyncSession, part_id: int, old: str, new: str | None) -> int:
+    """Writes `new` (sealed) over `old` if the row still holds `old`; 1 if it did."""
+    result = await session.exec(
+        update(AnswerPart)
+        .where(col(AnswerPart.id) == part_id, col(AnswerPart.text) == old)
+        .values(text=new, sealed=True)
+    )
+    return int(result.rowcount)
+
+
+def _ids(ids: Sequence[int], shown: int = 50) -> str:
+    listed = ", ".join(str(part_id) for part_id in ids[:shown])
+    return listed + (f" and {len(ids) - shown} more" if len(ids) > shown else "")

@@ -32,5 +32,10 @@ def head_revision() -> str:
 
 async def upgrade_to_head(database: Database) -> None:
     """Bring the schema to the newest revision (a no-op when it already is)."""
+    await upgrade_to(database, "head")
+
+
+async def upgrade_to(database: Database, revision: str) -> None:
+    """Bring the schema to `revision` (tests of a data migration start from the one before)."""
     async with database.engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(_config(sync), "head"))
+        await connection.run_sync(lambda sync: command.upgrade(_config(sync), revision))

@@ -7,17 +7,19 @@ from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Enum,
     ForeignKey,
     Index,
     String,
+    Text,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
 from nudges.library import MAIN_CATEGORIES
-from storage.crypto import SealedText
 from storage.types import UTCDateTime
 
 ALL_TOPICS = ",".join(category.value for category in MAIN_CATEGORIES)
@@ -229,7 +231,12 @@ class AnswerPart(SQLModel, table=True):
     )
     message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     content_type: str = Field(max_length=16)
-    text: str | None = Field(default=None, sa_column=Column(SealedText, nullable=True))
+    # As stored: sealed (see storage/crypto.py) when `sealed`, else the words as written.
+    # Read it through `crypto.text_of`, never directly.
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sealed: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
     file_id: str | None = Field(default=None, max_length=256)
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     edited_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

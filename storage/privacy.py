@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nudges.library import nudges_by_id
-from storage import answers, pairs
+from storage import answers, crypto, pairs
 from storage.models import AnswerPart, Delivery, Invite, Pair, User, WrongCode
 
 
@@ -21,13 +21,15 @@ def _plain(value: Any) -> Any:
 
 
 def _part(part: AnswerPart) -> dict[str, Any]:
+    words = crypto.text_of(part)
+    unreadable = words is crypto.UNREADABLE
     return {
         "type": part.content_type,
-        "text": part.text,
+        "text": None if unreadable else words,
         "media_file_id": part.file_id,
         "at": _plain(part.created_at),
         "edited_at": _plain(part.edited_at),
-    }
+    } | ({"unreadable": True} if unreadable else {})
 
 
 async def export(*, session: AsyncSession, user: User) -> dict[str, Any]:

@@ -3,6 +3,7 @@ from datetime import time
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.config import ConfigError, RedactingFormatter, Settings
 
@@ -74,3 +75,34 @@ def test_the_log_formatter_removes_the_token_even_from_tracebacks() -> None:
     assert TOKEN not in text
     assert "[redacted]" in text
     assert "RuntimeError" in text
+
+
+def test_the_answer_key_may_be_a_list_the_first_sealing_and_each_redacted() -> None:
+    first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings = Settings.from_values(
+        {"TELEGRAM_BOT_TOKEN": TOKEN, "ANSWER_ENCRYPTION_KEY": f" {first} , {second}"}
+    )
+    assert settings.answer_encryption_keys == (first, second)
+    formatter = RedactingFormatter("%(message)s", list(settings.secrets))
+    record = logging.LogRecord("x", logging.INFO, "f", 1, f"{first} {second}", None, None)
+    assert formatter.format(record) == "[redacted] [redacted]"
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ("{a},not-a-key,{b}", "key 2 of 3 is not a valid key"),
+        ("{a},", "key 2 of 2 is empty"),
+        ("{a}, ,{b}", "key 2 of 3 is empty"),
+        ("not-a-key", "ANSWER_ENCRYPTION_KEY is not a valid key"),
+    ],
+)
+def test_a_malformed_key_list_names_the_position_and_never_a_key(keys: str, message: str) -> None:
+    a, b = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    value = keys.format(a=a, b=b)
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_values({"TELEGRAM_BOT_TOKEN": TOKEN, "ANSWER_ENCRYPTION_KEY": value})
+    text = str(raised.value)
+    assert message in text
+    assert a not in text and b not in text and "not-a-key" not in text
+    assert "\n" not in text

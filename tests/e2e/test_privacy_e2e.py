@@ -55,10 +55,16 @@ def _seal_an_answer(db_path: Path, key: str, value: str) -> None:
         crypto.configure(key)
         database = Database(f"sqlite:///{db_path}")
         try:
+            stored, sealed = crypto.stored_form(value)
             async with database.transaction() as session:
                 session.add(
                     AnswerPart(
-                        delivery_id=1, message_id=1, content_type="text", text=value, created_at=DUE
+                        delivery_id=1,
+                        message_id=1,
+                        content_type="text",
+                        text=stored,
+                        sealed=sealed,
+                        created_at=DUE,
                     )
                 )
         finally:
@@ -117,12 +123,41 @@ def test_encrypt_existing_seals_answers_stored_in_the_clear(tmp_path: Path, db_p
         "ANSWER_ENCRYPTION_KEY": key,
     }
     process = BotProcess(env=env, workdir=tmp_path)
-    assert process.run_to_end("encrypt-existing") == 0
-    assert "sealed 1 answer texts" in process.log()
+    assert process.run_to_end("encrypt-existing") == 0  # the older name of rotate-key
+    assert "rotate-key touched 1 answer texts" in process.log()
     assert key not in process.log()
-    stored = rows(db_path, "SELECT text FROM answer_parts")[0][0]
-    assert isinstance(stored, str) and stored.startswith("enc1:")
+    stored, sealed = rows(db_path, "SELECT text, sealed FROM answer_parts")[0]
+    assert isinstance(stored, str) and stored.startswith("enc1:") and sealed
     assert Fernet(key.encode()).decrypt(stored[5:].encode()) == b"OLD-CLEAR-ANSWER"
+
+
+def test_rotate_key_moves_every_answer_to_the_new_key_and_the_old_one_can_go(
+    tmp_path: Path, db_path: Path
+) -> None:
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    populate(db_path, 1, names=("Alex", "Sam"))
+    _seal_an_answer(db_path, old, "SEALED-UNDER-THE-OLD-KEY")
+    base = {"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": f"sqlite:///{db_path}"}
+
+    process = BotProcess(env=base | {"ANSWER_ENCRYPTION_KEY": f"{new}, {old}"}, workdir=tmp_path)
+    assert process.run_to_end("rotate-key") == 0, process.log()
+    assert "rotate-key touched 1 answer texts (1 re-sealed" in process.log()
+    assert old not in process.log() and new not in process.log()
+    assert "SEALED-UNDER-THE-OLD-KEY" not in process.log()
+    stored = rows(db_path, "SELECT text FROM answer_parts")[0][0]
+    assert isinstance(stored, str)
+    assert Fernet(new.encode()).decrypt(stored[5:].encode()) == b"SEALED-UNDER-THE-OLD-KEY"
+
+    again = BotProcess(env=base | {"ANSWER_ENCRYPTION_KEY": f"{new},{old}"}, workdir=tmp_path)
+    assert again.run_to_end("rotate-key") == 0
+    assert "rotate-key touched 0 answer texts" in again.log()
+    new_only = BotProcess(env=base | {"ANSWER_ENCRYPTION_KEY": new}, workdir=tmp_path)
+    assert new_only.run_to_end("migrate") == 0, new_only.log()
+
+    malformed = BotProcess(env=base | {"ANSWER_ENCRYPTION_KEY": f"{new},oops"}, workdir=tmp_path)
+    assert malformed.run_to_end("rotate-key") == 2
+    assert "ANSWER_ENCRYPTION_KEY: key 2 of 2 is not a valid key" in malformed.log()
+    assert new not in malformed.log() and "oops" not in malformed.log()
 
 
 def test_with_a_key_the_partner_still_reads_the_answer_in_the_clear(
