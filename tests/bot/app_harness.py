@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,17 +33,28 @@ class RunningApp:
 
 @asynccontextmanager
 async def running_app(
-    fake: FakeTelegram, *, database_url: str, clock: Clock, token: str
+    fake: FakeTelegram,
+    *,
+    database_url: str,
+    clock: Clock,
+    token: str,
+    settings: Mapping[str, str] | None = None,
+    request: FakeTelegramRequest | None = None,
 ) -> AsyncIterator[RunningApp]:
     """Builds the bot as `python -m bot` would (same handlers, same start-up), without polling
-    or the dispatcher tick; unhandled handler errors are collected in `errors`."""
-    settings = Settings.from_values(
-        {"TELEGRAM_BOT_TOKEN": token, "DATABASE_URL": database_url, "MAX_MESSAGES_PER_SECOND": "0"}
-    )
+    or the dispatcher tick; unhandled handler errors are collected in `errors`.
+
+    `settings` adds to (or overrides) the environment the bot reads; `request` replaces the
+    fake Bot API's request for calls (not for getUpdates)."""
+    values = {"TELEGRAM_BOT_TOKEN": token, "DATABASE_URL": database_url}
+    values |= {"MAX_MESSAGES_PER_SECOND": "0"} | dict(settings or {})
     application = build_application(
-        settings,
+        Settings.from_values(values),
         clock=clock,
-        requests=(FakeTelegramRequest(fake, read_timeout=2), FakeTelegramRequest(fake)),
+        requests=(
+            request or FakeTelegramRequest(fake, read_timeout=2),
+            FakeTelegramRequest(fake),
+        ),
     )
     running = RunningApp(application, fake)
 
