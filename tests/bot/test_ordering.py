@@ -213,8 +213,8 @@ async def test_a_chat_with_many_updates_waiting_takes_no_place_from_another_chat
             await asyncio.gather(*alex)
 
     assert app.errors == []
-    parts = await stored_parts(couple_url, ALEX.id)
-    assert [text for _, text in parts] == lines
+    stored = [text for _, text in await stored_parts(couple_url, ALEX.id)]
+    assert stored and stored == lines[: len(stored)]  # in order (an answer may hold fewer)
 
 
 async def test_updates_waiting_behind_their_chat_hold_none_of_the_places() -> None:
