@@ -7,13 +7,14 @@
     python -m bench.answers --find-max --seconds 10 --floor
 
 `python -m bot` (through the e2e `BotProcess`, MAX_MESSAGES_PER_SECOND=0,
-DISPATCH_INTERVAL_SECONDS=1, LOG_LEVEL=WARNING) runs against the fake Bot API
-(`FakeBotApiServer`, on 127.0.0.1 in a thread of this process). `--users` users in pairs
-are written to its database, every pair with a question nudge fixed for the day; the test
-clock is set to the due instant and the bot delivers every nudge before the measurement.
-Then R answers a second, for S seconds, come from random users as plain texts: queued for
-getUpdates (`--mode polling`) or POSTed to the webhook port with the secret header
-(`--mode webhook`, at most 40 requests in flight, Telegram's default `max_connections`).
+INCOMING_MESSAGES_PER_MINUTE=0, DISPATCH_INTERVAL_SECONDS=1, LOG_LEVEL=WARNING) runs against
+the fake Bot API (`FakeBotApiServer`, on 127.0.0.1 in a thread of this process). `--users`
+users in pairs are written to its database, every pair with a question nudge fixed for the
+day; the test clock is set to the due instant and the bot delivers every nudge before the
+measurement. Then R answers a second, for S seconds, come from random users as plain texts:
+queued for getUpdates (`--mode polling`) or POSTed to the webhook port with the secret
+header (`--mode webhook`, at most 40 requests in flight, Telegram's default
+`max_connections`).
 
 Latency of one answer: from its injection to the first bot message to the sender's chat the
 fake recorded after it (the reply to the sender goes out before anything to the partner;
@@ -508,6 +509,7 @@ def start_bot(
     workdir: Path,
     port: int,
     program: tuple[str, ...],
+    extra_env: dict[str, str] | None = None,
 ) -> BotProcess:
     clock = workdir / "clock"
     clock.write_text(DUE.isoformat(), encoding="utf-8")
@@ -518,8 +520,11 @@ def start_bot(
         "COUPLET_TEST_CLOCK_FILE": str(clock),
         "DISPATCH_INTERVAL_SECONDS": "1",
         "MAX_MESSAGES_PER_SECOND": "0",
+        # The clock stands still at DUE, so every answer of a run would count towards its
+        # sender's per-minute limit: off here (bench/flood.py measures it).
+        "INCOMING_MESSAGES_PER_MINUTE": "0",
         "LOG_LEVEL": "WARNING",
-    }
+    } | (extra_env or {})
     if mode == "webhook":
         env |= {"WEBHOOK_URL": WEBHOOK_URL, "WEBHOOK_SECRET": SECRET, "PORT": str(port)}
     bot = BotProcess(env=env, workdir=workdir, program=program)

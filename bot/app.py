@@ -17,6 +17,7 @@ from telegram.ext import (
     CommandHandler,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
@@ -39,6 +40,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotData, Context, Services, services
 from bot.dispatch import Dispatcher
+from bot.flood import IncomingLimit
 from bot.ordering import InOrderPerChat
 from bot.pacing import PacedRateLimiter
 from storage import crypto, deliveries
@@ -111,6 +113,12 @@ def build_application(
     bot_data.services = Services(
         settings=settings, database=database, clock=clock, dispatcher=dispatcher
     )
+
+    # First of all, someone sending faster than anyone types is asked to send the rest in a
+    # minute (/pause, /unpair and /delete always get through).
+    if settings.incoming_messages_per_minute > 0:
+        limit = IncomingLimit(settings.incoming_messages_per_minute)
+        application.add_handler(TypeHandler(Update, limit.check), group=-2)
 
     # Outside private chats: one polite line, nothing else runs, nothing is stored.
     application.add_handler(

@@ -29,6 +29,9 @@ class ConfigError(Exception):
 # Telegram allows about 30 messages a second; the pacer sends at most floor(this) in any
 # second (bot/pacing.py), so 29 stays under it with room for the way there.
 DEFAULT_MAX_MESSAGES_PER_SECOND = 29.0
+# Messages, edits and button presses one user may send in a minute before the bot asks them
+# to send the rest a minute later (bot/flood.py); far above what anyone types.
+DEFAULT_INCOMING_MESSAGES_PER_MINUTE = 20
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Settings:
     catch_up: timedelta = timedelta(hours=3)
     max_messages_per_second: float = DEFAULT_MAX_MESSAGES_PER_SECOND
     answer_encryption_key: str | None = None  # Fernet keys, comma-separated; the first seals
+    incoming_messages_per_minute: int = DEFAULT_INCOMING_MESSAGES_PER_MINUTE
 
     @property
     def answer_encryption_keys(self) -> tuple[str, ...]:
@@ -146,6 +150,14 @@ class Settings:
         if not 0 <= max_rate <= 1000:
             raise ConfigError("MAX_MESSAGES_PER_SECOND must be between 0 (no limit) and 1000.")
 
+        incoming_text = get("INCOMING_MESSAGES_PER_MINUTE") or str(
+            DEFAULT_INCOMING_MESSAGES_PER_MINUTE
+        )
+        if not re.fullmatch(r"[0-9]{1,6}", incoming_text) or int(incoming_text) > 100_000:
+            raise ConfigError(
+                "INCOMING_MESSAGES_PER_MINUTE must be a whole number from 0 (no limit) to 100000."
+            )
+
         api_base_url = get("TELEGRAM_API_BASE_URL")
         if api_base_url is not None and not api_base_url.startswith(("http://", "https://")):
             raise ConfigError(
@@ -166,6 +178,7 @@ class Settings:
             catch_up=timedelta(hours=catch_up_hours),
             max_messages_per_second=max_rate,
             answer_encryption_key=_encryption_key(get("ANSWER_ENCRYPTION_KEY")),
+            incoming_messages_per_minute=int(incoming_text),
         )
 
 

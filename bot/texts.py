@@ -257,6 +257,15 @@ GROUP_ONLY_PRIVATE = (
 NOT_STARTED = "Let's get you set up first: send /start. 🙂"
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a moment. 🙏"
 BUTTON_EXPIRED = "That button has expired. Nothing changed."
+# Past the per-user limit of incoming messages (bot/flood.py): said once, then quiet until
+# a message is kept again; a button press gets the short form each time.
+CATCHING_BREATH = (
+    "I'm catching my breath for a moment 🌿 I didn't save what you just sent, and I won't "
+    "save more just yet. Please send the rest in a minute, and I'll keep every word. 💛"
+)
+CATCHING_BREATH_BUTTON = (
+    "One moment, I'm catching my breath 🌿 Nothing changed: tap again in a minute."
+)
 
 NOT_UNDERSTOOD = "I'm not sure what to do with that 🙂 /help shows what I can do."
 

@@ -39,20 +39,22 @@ async def running_app(
     clock: Clock,
     token: str,
     settings: Mapping[str, str] | None = None,
+    request: FakeTelegramRequest | None = None,
 ) -> AsyncIterator[RunningApp]:
     """Builds the bot as `python -m bot` would (same handlers, same start-up), without polling
-    or the dispatcher tick; unhandled handler errors are collected in `errors`. `settings`
-    adds to the environment it is built from (ANSWER_ENCRYPTION_KEY, say)."""
-    environment = {
-        "TELEGRAM_BOT_TOKEN": token,
-        "DATABASE_URL": database_url,
-        "MAX_MESSAGES_PER_SECOND": "0",
-    }
-    built = Settings.from_values(environment | dict(settings or {}))
+    or the dispatcher tick; unhandled handler errors are collected in `errors`.
+
+    `settings` adds to (or overrides) the environment the bot reads (ANSWER_ENCRYPTION_KEY,
+    say); `request` replaces the fake Bot API's request for calls (not for getUpdates)."""
+    values = {"TELEGRAM_BOT_TOKEN": token, "DATABASE_URL": database_url}
+    values |= {"MAX_MESSAGES_PER_SECOND": "0"} | dict(settings or {})
     application = build_application(
-        built,
+        Settings.from_values(values),
         clock=clock,
-        requests=(FakeTelegramRequest(fake, read_timeout=2), FakeTelegramRequest(fake)),
+        requests=(
+            request or FakeTelegramRequest(fake, read_timeout=2),
+            FakeTelegramRequest(fake),
+        ),
     )
     running = RunningApp(application, fake)
 

@@ -17,6 +17,7 @@ def test_only_the_token_is_needed() -> None:
     assert settings.default_nudge_time == time(8, 0)
     assert settings.port == 8080
     assert settings.api_base_url is None
+    assert settings.incoming_messages_per_minute == 20
 
 
 def test_a_local_bot_api_server_gets_matching_file_urls() -> None:
@@ -42,6 +43,10 @@ def test_a_local_bot_api_server_gets_matching_file_urls() -> None:
         ({"DEFAULT_NUDGE_TIME": "noonish"}, "DEFAULT_NUDGE_TIME"),
         ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
         ({"TELEGRAM_API_BASE_URL": "ftp://x"}, "TELEGRAM_API_BASE_URL"),
+        ({"INCOMING_MESSAGES_PER_MINUTE": "-1"}, "INCOMING_MESSAGES_PER_MINUTE"),
+        ({"INCOMING_MESSAGES_PER_MINUTE": "2.5"}, "INCOMING_MESSAGES_PER_MINUTE"),
+        ({"INCOMING_MESSAGES_PER_MINUTE": "²"}, "INCOMING_MESSAGES_PER_MINUTE"),
+        ({"INCOMING_MESSAGES_PER_MINUTE": "9" * 5000}, "INCOMING_MESSAGES_PER_MINUTE"),
     ],
 )
 def test_bad_settings_stop_with_one_clear_line(values: dict[str, str], message: str) -> None:

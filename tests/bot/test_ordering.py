@@ -1,4 +1,5 @@
-"""Updates are handled concurrently across chats, strictly in order within one chat.
+"""Updates are handled concurrently across chats, strictly in order within one chat, and a
+chat's updates waiting for their turn take no place from other chats.
 
 The real Application and its update processor, as polling feeds it (all updates handed over
 at once, none awaited before the next comes), on SQLite and PostgreSQL."""
@@ -13,14 +14,18 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from telegram import Update
+from telegram.request import RequestData
 
-from bot.ordering import InOrderPerChat
+from bot import texts
+from bot.chat import TAG
+from bot.ordering import CONCURRENT_UPDATES, InOrderPerChat
 from storage.db import Database
 from tests.bot.app_harness import RunningApp, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
 from tests.e2e.couples import DUE, populate
-from tests.fakebot import FakeTelegram, FakeUser
+from tests.fakebot import FakeTelegram, FakeTelegramRequest, FakeUser
+from tests.fakebot.request import request_params
 
 MONDAY = date(2026, 11, 23)
 QUESTION = "feelings-001"
@@ -57,6 +62,42 @@ async def feed_at_once(app: RunningApp, updates: list[dict[str, Any]]) -> None:
             if update is not None
         )
     )
+
+
+def as_polling_would(app: RunningApp, update: dict[str, Any]) -> asyncio.Task[None]:
+    """Hands one update to the update processor the way PTB's polling does (a task of its
+    own, not awaited before the next update is handed over)."""
+    application = app.application
+    parsed = Update.de_json(update, application.bot)
+    assert parsed is not None
+    return asyncio.create_task(
+        application.update_processor.process_update(parsed, application.process_update(parsed))
+    )
+
+
+class HoldingRequest(FakeTelegramRequest):
+    """The fake Bot API, except that while `gate` is closed a message to `chat_id` is not
+    answered: the handler sending it stays in the middle of its update until the test opens
+    the gate. `held` is set once a message is being held."""
+
+    def __init__(self, fake: FakeTelegram, chat_id: int) -> None:
+        super().__init__(fake, read_timeout=2)
+        self.chat_id = chat_id
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.held = asyncio.Event()
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None, *args: Any, **kw: Any
+    ) -> tuple[int, bytes]:
+        if (
+            not self.gate.is_set()
+            and url.endswith("/sendMessage")
+            and str(request_params(request_data).get("chat_id")) == str(self.chat_id)
+        ):
+            self.held.set()
+            await self.gate.wait()
+        return await super().do_request(url, method, request_data, *args, **kw)
 
 
 async def stored_parts(url: str, user_id: int) -> list[tuple[int, str]]:
@@ -115,23 +156,6 @@ async def test_updates_of_different_chats_run_at_the_same_time_and_one_chats_in_
     events: list[str] = []
     second_chat_ran = asyncio.Event()
 
-    def message(update_id: int, chat_id: int) -> Update:
-        update = Update.de_json(
-            {
-                "update_id": update_id,
-                "message": {
-                    "message_id": update_id,
-                    "date": 0,
-                    "chat": {"id": chat_id, "type": "private"},
-                    "from": {"id": chat_id, "is_bot": False, "first_name": "U"},
-                    "text": "hi",
-                },
-            },
-            None,
-        )
-        assert update is not None
-        return update
-
     async def first_of_chat_1() -> None:
         events.append("1a start")
         await second_chat_ran.wait()  # would never end if chat 2 waited for chat 1
@@ -147,11 +171,95 @@ async def test_updates_of_different_chats_run_at_the_same_time_and_one_chats_in_
     async with processor:
         await asyncio.wait_for(
             asyncio.gather(
-                processor.process_update(message(1, 1), first_of_chat_1()),
-                processor.process_update(message(2, 1), second_of_chat_1()),
-                processor.process_update(message(3, 2), only_of_chat_2()),
+                processor.process_update(private_message(1, 1), first_of_chat_1()),
+                processor.process_update(private_message(2, 1), second_of_chat_1()),
+                processor.process_update(private_message(3, 2), only_of_chat_2()),
             ),
             timeout=10,
         )
 
     assert events == ["1a start", "2", "1a end", "1b"]
+
+
+async def test_a_chat_with_many_updates_waiting_takes_no_place_from_another_chat(
+    couple_url: str, fake: FakeTelegram
+) -> None:
+    """Alex's first message is stuck mid-reply while more of his messages than there are
+    places to process updates wait behind it: a stranger's /help is answered all the same,
+    and Alex's messages are then stored in the order he sent them."""
+    request = HoldingRequest(fake, ALEX.id)
+    stranger = FakeUser(3000, "Robin")
+    lines = [f"part {n} of a long story" for n in range(CONCURRENT_UPDATES + 4)]
+    async with running_app(
+        fake,
+        database_url=couple_url,
+        clock=FrozenClock(DUE),
+        token=TOKEN,
+        settings={"INCOMING_MESSAGES_PER_MINUTE": "0"},  # this is about order, not the limit
+        request=request,
+    ) as app:
+        await app.application.bot_data.services.dispatcher.run()  # today's nudges
+        request.gate.clear()
+        alex = [as_polling_would(app, fake.send_text(ALEX, line)) for line in lines]
+        try:
+            await asyncio.wait_for(request.held.wait(), timeout=10)  # his first reply is held
+            # (the timeout only ends the test if the bot deadlocks: before the fix, Alex's
+            # waiting updates held every place and the stranger's waited for his first)
+            await asyncio.wait_for(as_polling_would(app, fake.send_text(stranger, "/help")), 5)
+            assert fake.texts_to(stranger.id) == [TAG.sub("", texts.HELP)]
+            assert not any(task.done() for task in alex)
+        finally:
+            request.gate.set()
+            await asyncio.gather(*alex)
+
+    assert app.errors == []
+    stored = [text for _, text in await stored_parts(couple_url, ALEX.id)]
+    assert stored and stored == lines[: len(stored)]  # in order (an answer may hold fewer)
+
+
+async def test_updates_waiting_behind_their_chat_hold_none_of_the_places() -> None:
+    """More updates of one chat than there are places wait behind its first; another chat's
+    update still gets a place (the first of chat 1 cannot end before it has run)."""
+    processor = InOrderPerChat(4)
+    events: list[str] = []
+    second_chat_ran = asyncio.Event()
+
+    async def first_of_chat_1() -> None:
+        await second_chat_ran.wait()
+        events.append("1-0")
+
+    async def next_of_chat_1(n: int) -> None:
+        events.append(f"1-{n}")
+
+    async def only_of_chat_2() -> None:
+        events.append("2")
+        second_chat_ran.set()
+
+    async with processor:
+        chat_1 = [processor.process_update(private_message(1, 1), first_of_chat_1())]
+        chat_1 += [
+            processor.process_update(private_message(1 + n, 1), next_of_chat_1(n))
+            for n in range(1, 9)
+        ]
+        chat_2 = processor.process_update(private_message(100, 2), only_of_chat_2())
+        await asyncio.wait_for(asyncio.gather(*chat_1, chat_2), timeout=10)
+
+    assert events == ["2"] + [f"1-{n}" for n in range(9)]
+
+
+def private_message(update_id: int, chat_id: int) -> Update:
+    update = Update.de_json(
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 0,
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": chat_id, "is_bot": False, "first_name": "U"},
+                "text": "hi",
+            },
+        },
+        None,
+    )
+    assert update is not None
+    return update
