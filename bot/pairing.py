@@ -119,6 +119,18 @@ async def _pair_by_code(update: Update, context: Context, code: str) -> None:
         await ask_next_step(context, joiner)
 
 
+async def forget_wrong_codes(context: Context) -> None:
+    """The schedule's job: wrong codes older than the limit's window count no more, and
+    are deleted (they outlive /delete, so nothing else removes them)."""
+    now = services(context).clock()
+    async with services(context).database.transaction() as session:
+        forgotten = await invites.forget_wrong_codes(
+            session=session, before=now - WRONG_CODE_WINDOW
+        )
+    if forgotten:
+        log.debug("forgot %d wrong invite codes", forgotten)
+
+
 def _refusal(verdict: JoinVerdict, inviter: User | None, partner: User | None) -> str:
     if verdict == JoinVerdict.ALREADY_PAIRED and partner is not None:
         return texts.already_paired(partner.first_name)
