@@ -38,8 +38,7 @@ def build(settings: Settings) -> Application:  # type: ignore[type-arg]
     return application
 
 
-async def _handle(application: Application, data: dict[str, object]) -> None:  # type: ignore[type-arg]
-    update = Update.de_json(data, application.bot)
+async def _handle(application: Application, update: Update) -> None:  # type: ignore[type-arg]
     await application.update_processor.process_update(update, application.process_update(update))
 
 

@@ -18,7 +18,7 @@ from bot.app import run
 from bot.clock import file_clock, system_clock
 from bot.config import ConfigError, Settings, configure_logging
 from storage import crypto
-from storage.db import AlreadyRunning, Database, lock_sqlite_file
+from storage.db import AlreadyRunning, Database, lock_sqlite_file, loose_sqlite_files
 from storage.migrate import upgrade_to_head
 
 log = logging.getLogger("bot")
@@ -51,6 +51,20 @@ async def _prepare_database(settings: Settings, *, rotate_key: bool = False) -> 
         await database.dispose()
 
 
+def _warn_if_readable_by_others(settings: Settings) -> None:
+    """One line when the SQLite file (or its -wal/-shm) is open to other local users: it
+    holds what couples wrote. Said, not changed: the file is the operator's."""
+    loose = loose_sqlite_files(settings.database_url)
+    if loose:
+        names = " ".join(str(path) for path in loose)
+        log.warning(
+            "the database file can be read by other users of this machine: %s "
+            "(chmod 600 %s makes it private)",
+            names,
+            names,
+        )
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(f"couplet: {message}", file=sys.stderr)
     return code
@@ -70,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         return _fail(str(error))
     configure_logging(settings)
+    _warn_if_readable_by_others(settings)
     try:
         crypto.configure(settings.answer_encryption_key)
         if arguments.command != "run":

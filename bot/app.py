@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
+FORGET_WRONG_CODES_EVERY = 600  # seconds: a wrong code is deleted at most this long after its hour
 # Commands run from new messages only: editing a sent message into "/unpair" does nothing.
 COMMAND = PRIVATE & NEW_MESSAGE
 
@@ -201,6 +202,14 @@ def build_application(
         interval=settings.dispatch_interval,
         first=0.1,
         name="dispatch",
+        job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
+    )
+    # Wrong invite codes count for an hour; older ones are deleted (see storage/invites.py).
+    job_queue.run_repeating(
+        pairing.forget_wrong_codes,
+        interval=FORGET_WRONG_CODES_EVERY,
+        first=FORGET_WRONG_CODES_EVERY,
+        name="forget wrong codes",
         job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
     )
     return application

@@ -30,6 +30,9 @@ from storage.models import User
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
 TAG = re.compile(r"<[^>]*>")
 MAX_MESSAGE = 4096  # Telegram's limit for a message text, in UTF-16 code units
+# No time, zone, pause length or invite code is longer; a longer text is refused unread
+# (parsing thousands of characters costs the event loop that every chat shares).
+MAX_PARSED_TEXT = 200
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,13 @@ def sender_id(update: Update) -> int:
     if update.effective_user is None:
         raise ValueError("update without a user")
     return update.effective_user.id
+
+
+def too_long_to_parse(text: str) -> bool:
+    """True for a text meant for a parser (a command's argument, an onboarding answer, a
+    pause date) that is too long to be one: the caller gives its usual "didn't get that"
+    reply without parsing it, and changes nothing."""
+    return len(text) > MAX_PARSED_TEXT
 
 
 async def enter(*, session: AsyncSession, update: Update, now: datetime) -> User:

@@ -9,7 +9,7 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot import keyboards, texts
-from bot.chat import drop_buttons, enter, say, sender_id
+from bot.chat import drop_buttons, enter, say, sender_id, too_long_to_parse
 from bot.context import Context, services
 from nudges.times import format_time_of_day, parse_time_of_day
 from nudges.zones import ZoneMatch, resolve_zone, zone, zone_for_location
@@ -56,6 +56,7 @@ async def on_text(update: Update, context: Context) -> None:
     if message is None or message.text is None:
         return
     now = services(context).clock()
+    readable = not too_long_to_parse(message.text)
     async with services(context).database.transaction() as session:
         user = await users.find(session=session, user_id=sender_id(update))
         if user is None:
@@ -64,11 +65,11 @@ async def on_text(update: Update, context: Context) -> None:
         else:
             step = user.onboarding_step
             if step == OnboardingStep.TIMEZONE:
-                match = resolve_zone(message.text)
+                match = resolve_zone(message.text) if readable else None
                 if match is not None:
                     await users.set_timezone(session=session, user=user, zone=match.zone, now=now)
             elif step == OnboardingStep.TIME:
-                chosen = parse_time_of_day(message.text)
+                chosen = parse_time_of_day(message.text) if readable else None
                 if chosen is not None:
                     await users.set_nudge_time(session=session, user=user, value=chosen, now=now)
     context.sender = user  # read once: the handlers after this one need not read it again
@@ -111,7 +112,7 @@ async def timezone_command(update: Update, context: Context) -> None:
             user = await enter(session=session, update=update, now=now)
         await say(context, user.id, texts.timezone_usage(user.timezone), keyboards.share_location())
         return
-    match = resolve_zone(text)
+    match = None if too_long_to_parse(text) else resolve_zone(text)
     if match is None:
         await say(context, sender_id(update), texts.timezone_unknown(text))
         return
@@ -142,7 +143,7 @@ async def _timezone_confirmed(context: Context, user: User, match: ZoneMatch | N
 async def time_command(update: Update, context: Context) -> None:
     """/time HH:MM; without a time, shows the current one and the suggested buttons."""
     text = " ".join(context.args or [])
-    chosen = parse_time_of_day(text) if text else None
+    chosen = parse_time_of_day(text) if text and not too_long_to_parse(text) else None
     if text and chosen is None:
         await say(context, sender_id(update), texts.time_unknown(text))
         return

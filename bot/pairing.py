@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.helpers import create_deep_linked_url
 
 from bot import keyboards, texts
-from bot.chat import enter, redraw, say, sender_id, tell
+from bot.chat import enter, redraw, say, sender_id, tell, too_long_to_parse
 from bot.context import Context, services
 from bot.keyboards import row_id
 from bot.onboarding import ask_next_step
@@ -67,6 +67,9 @@ async def start_with_code(update: Update, context: Context) -> None:
 
 
 async def _join_with(update: Update, context: Context, code: str) -> None:
+    if too_long_to_parse(code):  # no code is: not even counted as a guess
+        await say(context, sender_id(update), texts.JOIN_MALFORMED)
+        return
     try:
         await _pair_by_code(update, context, code)
     except pairs.PairingRace:
@@ -117,6 +120,18 @@ async def _pair_by_code(update: Update, context: Context, code: str) -> None:
     await tell(context.bot, inviter.id, texts.paired_with(joiner.first_name))
     if joiner.onboarding_step != OnboardingStep.DONE:
         await ask_next_step(context, joiner)
+
+
+async def forget_wrong_codes(context: Context) -> None:
+    """The schedule's job: wrong codes older than the limit's window count no more, and
+    are deleted (they outlive /delete, so nothing else removes them)."""
+    now = services(context).clock()
+    async with services(context).database.transaction() as session:
+        forgotten = await invites.forget_wrong_codes(
+            session=session, before=now - WRONG_CODE_WINDOW
+        )
+    if forgotten:
+        log.debug("forgot %d wrong invite codes", forgotten)
 
 
 def _refusal(verdict: JoinVerdict, inviter: User | None, partner: User | None) -> str:

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot import texts
-from bot.chat import enter, say, sender_id, tell
+from bot.chat import enter, say, sender_id, tell, too_long_to_parse
 from bot.context import Context, services
 from nudges.pause import PauseError, PauseProblem, last_paused_day, parse_pause, pause_ends_at
 from nudges.schedule import local_date
@@ -103,6 +103,9 @@ async def on_awaited_date(update: Update, context: Context) -> None:
 
 
 async def _pause(update: Update, context: Context, text: str) -> None:
+    if too_long_to_parse(text):
+        await say(context, sender_id(update), texts.PAUSE_NOT_UNDERSTOOD)
+        return
     now = services(context).clock()
     problem: str | None = None
     async with services(context).database.transaction() as session:

@@ -13,7 +13,6 @@ import hmac
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from json import JSONDecodeError
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -30,7 +29,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HANDLED = web.AppKey("application", Application)
 
 
-Handle = Callable[[Application, dict[str, object]], Awaitable[None]]  # type: ignore[type-arg]
+Handle = Callable[[Application, Update], Awaitable[None]]  # type: ignore[type-arg]
 
 
 def web_app(
@@ -42,7 +41,8 @@ def web_app(
 ) -> web.Application:
     """The aiohttp app: the webhook path from WEBHOOK_URL, and /healthz.
 
-    `handle` processes one update's JSON (default: `handle_once`); `healthy` says whether
+    A body that is not an update is refused with 400 before `handle` sees it; `handle`
+    processes one update (default: `handle_once`); `healthy` says whether
     to answer /healthz with 200 (default: the database answers)."""
     handle = handle or handle_once
     app = web.Application()
@@ -54,13 +54,12 @@ def web_app(
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return web.Response(status=403)
-        try:
-            data = await request.json()
-        except (JSONDecodeError, UnicodeDecodeError):
+        update, refusal = await _read_update(request, application)
+        if update is None:
+            # What was sent is not logged: it may hold what someone wrote.
+            log.warning("webhook: refused a body that is %s (400)", refusal)
             return web.Response(status=400)
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-            return web.Response(status=400)
-        await handle(application, data)
+        await handle(application, update)
         return web.Response(status=200)
 
     async def database_answers() -> bool:
@@ -76,12 +75,33 @@ def web_app(
     return app
 
 
-async def handle_once(application: Application, data: dict[str, object]) -> None:  # type: ignore[type-arg]
+async def _read_update(
+    request: web.Request,
+    application: Application,  # type: ignore[type-arg]
+) -> tuple[Update | None, str]:
+    """The update in the body, or None and what the body is instead (never its content)."""
+    try:
+        data = await request.json()
+    except RecursionError:  # nested deeper than the JSON parser goes
+        return None, "nested too deeply"
+    except (ValueError, UnicodeDecodeError):  # JSONDecodeError, a number of 5,000 digits
+        return None, "not JSON"
+    if not isinstance(data, dict):
+        return None, "not a JSON object"
+    if type(data.get("update_id")) is not int:  # (a bool is an int to isinstance)
+        return None, "without an integer update_id"
+    try:
+        update = Update.de_json(data, application.bot)
+    except Exception:  # the body is anyone's: whatever PTB's parser raises, it is no update
+        return None, "not an update python-telegram-bot can read"
+    if update is None:
+        return None, "not an update python-telegram-bot can read"
+    return update, ""
+
+
+async def handle_once(application: Application, update: Update) -> None:  # type: ignore[type-arg]
     """Processes an update unless it was already; records it once handled. Updates of one
     chat take turns in the order they came, as in polling (see bot/ordering.py)."""
-    update = Update.de_json(data, application.bot)
-    if update is None:
-        return
     await application.update_processor.process_update(update, _once(application, update))
 
 

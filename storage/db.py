@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import os
 import sqlite3
+import stat
 import time
 from collections.abc import AsyncIterator, Callable, Hashable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -40,6 +42,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///couplet.sqlite3"
 BUSY_GIVE_UP_SECONDS = 10.0  # the synchronous SQLite side waits this long for the lock
+PRIVATE_FILE = 0o600  # the SQLite file holds what couples wrote: the bot's user only
 
 T = TypeVar("T")
 
@@ -111,6 +114,40 @@ def _is_busy(error: OperationalError | sqlite3.OperationalError) -> bool:
     )
 
 
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file a SQLite URL names (None for PostgreSQL or an in-memory database)."""
+    parsed = async_database_url(str(url) if isinstance(url, str) else url.render_as_string())
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def create_private_file(path: Path) -> None:
+    """Creates `path`, empty and readable by this user only, unless it exists.
+
+    Created before SQLite opens it, the database file is private whatever the umask, and so
+    are its -wal and -shm files: SQLite gives those the main file's permissions. An existing
+    file is left as it is (`loose_sqlite_files` finds one that is too open). A missing
+    directory is left for SQLite to report when it connects."""
+    with suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+
+
+def loose_sqlite_files(url: str | URL) -> list[Path]:
+    """The database's files (main, -wal, -shm) that other users of the machine may read."""
+    path = sqlite_file(url)
+    if path is None:
+        return []
+    loose = []
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if stat.S_IMODE(file.stat().st_mode) & 0o077:
+                loose.append(file)
+        except FileNotFoundError:
+            continue
+    return loose
+
+
 class Database:
     """One engine and its session factory; `transaction()` is the unit of work."""
 
@@ -125,6 +162,7 @@ class Database:
         if not self.is_sqlite:
             options |= {"pool_size": 10, "max_overflow": 10, "pool_pre_ping": True}
         elif self.url.database not in (None, "", ":memory:"):
+            create_private_file(Path(self.url.database))
             # One connection: SQLite has one writer at a time anyway, and transactions that
             # take turns for the connection never meet "database is locked" (a transaction
             # that read, then wants to write after another's commit, would fail at once).
@@ -320,16 +358,22 @@ class AlreadyRunning(Exception):
 
 def lock_sqlite_file(url: str | URL) -> TextIO | None:
     """SQLite serves one process: holds an exclusive lock on `<file>.lock` for the life of
-    the process (None for PostgreSQL). Raises AlreadyRunning if another process holds it."""
-    parsed = async_database_url(str(url) if isinstance(url, str) else url.render_as_string())
-    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, ":memory:"):
+    the process (None for PostgreSQL). Raises AlreadyRunning if another process holds it.
+
+    The lock file is private too (0600): another user who could open it could hold a lock
+    on it and keep the bot from starting."""
+    path = sqlite_file(url)
+    if path is None:
         return None
-    handle = Path(f"{parsed.database}.lock").open("w")  # noqa: SIM115 (held until exit)
+    descriptor = os.open(f"{path}.lock", os.O_WRONLY | os.O_CREAT, PRIVATE_FILE)
+    handle = os.fdopen(descriptor, "w")
+    with suppress(PermissionError):  # another user's file: the lock below still decides
+        os.fchmod(descriptor, PRIVATE_FILE)  # one an older version made 0644
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.close()
-        raise AlreadyRunning(str(parsed.database)) from None
+        raise AlreadyRunning(str(path)) from None
     return handle
 
 

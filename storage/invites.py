@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,21 +21,26 @@ async def create(
     lifetime: timedelta,
 ) -> Invite:
     """A new invite; any older open invite of the same user stops working."""
-    await session.exec(
-        update(Invite)
-        .where(
-            col(Invite.inviter_id) == inviter_id,
-            col(Invite.used_at).is_(None),
-            col(Invite.revoked_at).is_(None),
-        )
-        .values(revoked_at=now)
-    )
+    await revoke_open(session=session, inviter_ids=[inviter_id], now=now)
     invite = Invite(
         inviter_id=inviter_id, code_hash=code_hash, created_at=now, expires_at=now + lifetime
     )
     session.add(invite)
     await session.flush()
     return invite
+
+
+async def revoke_open(*, session: AsyncSession, inviter_ids: Iterable[int], now: datetime) -> None:
+    """Every open (unused, unrevoked) invite these users made stops working for good."""
+    await session.exec(
+        update(Invite)
+        .where(
+            col(Invite.inviter_id).in_(list(inviter_ids)),
+            col(Invite.used_at).is_(None),
+            col(Invite.revoked_at).is_(None),
+        )
+        .values(revoked_at=now)
+    )
 
 
 async def find_by_hash(*, session: AsyncSession, code_hash: str) -> Invite | None:
@@ -54,6 +60,12 @@ async def mark_used(*, session: AsyncSession, invite: Invite, now: datetime) -> 
         .values(used_at=now)
     )
     return result.rowcount == 1
+
+
+async def forget_wrong_codes(*, session: AsyncSession, before: datetime) -> int:
+    """Deletes the wrong codes tried before `before` (everyone's); returns how many."""
+    result = await session.exec(delete(WrongCode).where(col(WrongCode.at) < before))
+    return result.rowcount
 
 
 async def record_wrong_code(*, session: AsyncSession, user_id: int, now: datetime) -> None:

@@ -130,15 +130,21 @@ class Invite(SQLModel, table=True):
 
 
 class WrongCode(SQLModel, table=True):
-    """One wrong invite code tried by a user; counted to rate-limit guessing."""
+    """One wrong invite code tried by a user; counted to rate-limit guessing.
+
+    A plain user id, no foreign key: the count outlives `/delete` (or erasing would reset
+    the limit). It holds no content, and rows older than the limit's window are deleted
+    (`invites.forget_wrong_codes`, on a schedule).
+    """
 
     __tablename__ = "wrong_codes"
-    __table_args__ = (Index("ix_wrong_codes_user_at", "user_id", "at"),)
+    __table_args__ = (
+        Index("ix_wrong_codes_user_at", "user_id", "at"),
+        Index("ix_wrong_codes_at", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(
-        sa_column=Column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    )
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 

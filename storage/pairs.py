@@ -9,12 +9,16 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import invites
 from storage.models import Pair, User
 from storage.schedules import reschedule_pair_of
 
 
 async def form(*, session: AsyncSession, inviter: User, joiner: User, now: datetime) -> Pair:
     """Pairs two unpaired users.
+
+    Every open invite of either stops working: it was made to find a partner, and each has
+    one now (nor does unpairing later bring one back).
 
     Raises `PairingRace` when either got paired meanwhile (another instance, same moment):
     the guarded UPDATE notices, and the caller's transaction rolls back.
@@ -34,6 +38,7 @@ async def form(*, session: AsyncSession, inviter: User, joiner: User, now: datet
     )
     if result.rowcount != 2:
         raise PairingRace
+    await invites.revoke_open(session=session, inviter_ids=[inviter.id, joiner.id], now=now)
     await session.refresh(inviter)
     await session.refresh(joiner)
     await reschedule_pair_of(session=session, user=inviter, now=now)
@@ -45,7 +50,10 @@ class PairingRace(Exception):
 
 
 async def end(*, session: AsyncSession, pair_id: int, now: datetime) -> list[User]:
-    """Ends the pair; returns its members (now unpaired). Nobody's data is deleted."""
+    """Ends the pair; returns its members (now unpaired). Nobody's data is deleted.
+
+    An invite either member left open (one made before pairing, by a version that did not
+    revoke it then) stops working too: ending a pair never revives an old invite."""
     pair = await session.get(Pair, pair_id)
     if pair is None or pair.ended_at is not None:
         return []
@@ -54,6 +62,7 @@ async def end(*, session: AsyncSession, pair_id: int, now: datetime) -> list[Use
     for member in members:
         member.pair_id = None
         member.next_due_at = None
+    await invites.revoke_open(session=session, inviter_ids=[m.id for m in members], now=now)
     await session.flush()
     return members
 

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nudges.library import nudges_by_id
 from storage import answers, crypto, pairs
-from storage.models import AnswerPart, Delivery, Invite, Pair, User, WrongCode
+from storage.models import AnswerPart, Delivery, Invite, Pair, User
 
 
 def _plain(value: Any) -> Any:
@@ -127,6 +127,9 @@ async def erase(*, session: AsyncSession, user_id: int, now: datetime) -> list[U
     """Erases every row about the user; returns the partner they had (to tell), if any.
 
     The partner keeps their own answers; the user's disappear from the pair's journal.
+    Kept: the wrong invite codes they tried in the last hour (a time and their id, no
+    content), so that erasing oneself does not reset the limit on guessing codes; they are
+    deleted with everyone's once older than the limit's window.
     """
     user = await session.get(User, user_id)
     if user is None:
@@ -138,7 +141,6 @@ async def erase(*, session: AsyncSession, user_id: int, now: datetime) -> list[U
     await session.exec(delete(AnswerPart).where(col(AnswerPart.delivery_id).in_(my_deliveries)))
     await session.exec(delete(Delivery).where(col(Delivery.user_id) == user_id))
     await session.exec(delete(Invite).where(col(Invite.inviter_id) == user_id))
-    await session.exec(delete(WrongCode).where(col(WrongCode.user_id) == user_id))
     await session.exec(update(Pair).where(col(Pair.user_a_id) == user_id).values(user_a_id=None))
     await session.exec(update(Pair).where(col(Pair.user_b_id) == user_id).values(user_b_id=None))
     await session.exec(update(Pair).where(col(Pair.paused_by) == user_id).values(paused_by=None))
