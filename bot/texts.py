@@ -358,6 +358,13 @@ def answer_saved(partner_name: str) -> str:
 ANSWER_ADDED = "Added to your answer ✨"
 
 
+def answer_full(most: int) -> str:
+    return (
+        f"This answer is full 💛 I keep up to {most} messages for one nudge, so this one and "
+        "any more aren't saved. To change something, just edit one of your messages in it ✏️"
+    )
+
+
 def answer_added_shared(partner_name: str) -> str:
     return f"Added ✨ {escape(partner_name)} sees it too."
 
