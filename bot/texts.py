@@ -548,6 +548,15 @@ def next_nudge_line(when: str | None) -> str:
 
 EXPORT_CAPTION = "Everything Couplet stores about you, as JSON. 🔐"
 EXPORT_JOURNAL_CAPTION = "Your journal, readable. 📖"
+
+
+def export_part_caption(number: int, count: int, suffix: str) -> str:
+    """A large export comes in several files (Telegram takes up to 50 MB each)."""
+    if suffix == ".json":
+        return f"Part {number} of {count} of your data. 🔐"
+    return f"Part {number} of {count} of your journal. 📖"
+
+
 DELETE_CONFIRM = (
     "Erase everything I store about you: your settings, your nudges, your answers and your "
     "pairing? Your partner keeps their own answers. This can't be undone. "
