@@ -360,9 +360,12 @@ ANSWER_ADDED = "Added to your answer ✨"
 
 def answer_full(most: int) -> str:
     return (
-        f"This answer is full 💛 I keep up to {most} messages for one nudge, so this one and "
-        "any more aren't saved. To change something, just edit one of your messages in it ✏️"
+        f"This answer is full 💛 I keep up to {most} messages for one nudge, so this one "
+        "wasn't saved. To change something, just edit one of your messages in it ✏️"
     )
+
+
+ANSWER_STILL_FULL = "Not saved: this answer is full ✏️"  # after answer_full, once per message
 
 
 def answer_added_shared(partner_name: str) -> str:

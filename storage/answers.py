@@ -185,7 +185,7 @@ async def add_part(
 
 def told_full(*, delivery: Delivery, now: datetime) -> bool:
     """Marks that the sender was told their answer is full; False if they were told already
-    (once per answer is enough: the line says that what follows is not kept)."""
+    (the explanation comes once per answer; later messages get a short line)."""
     if delivery.full_told_at is not None:
         return False
     delivery.full_told_at = now
