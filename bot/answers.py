@@ -131,6 +131,10 @@ async def on_message(update: Update, context: Context) -> None:
         turn = _turn(context, found, now) if found is not None else None
         if turn is None:
             reply: str | None = texts.nothing_to_answer_yet(_next_time(user))
+        elif found is not None and found.full:  # nothing stored, nothing passed on
+            first_time = answers.told_full(delivery=turn.mine, now=now)
+            reply = texts.answer_full(answers.MAX_PARTS) if first_time else texts.ANSWER_STILL_FULL
+            turn = None
         else:
             first = turn.mine.answered_at is None
             part = await answers.add_part(

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.dispatch import Dispatcher
+from bot.exports import MAX_UPLOAD
 from storage.db import Database
 from storage.models import User
 
@@ -21,6 +22,7 @@ class Services:
     clock: Clock
     dispatcher: Dispatcher
     bot_username: str = ""
+    export_file_limit: int = MAX_UPLOAD  # bytes of one /export file; larger ones are split
 
 
 class BotData:

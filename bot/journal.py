@@ -90,7 +90,11 @@ async def _render(
         user = await enter(session=session, update=update, now=services(context).clock())
         partner = await users.partner_of(session=session, user=user)
         days, more = await journal.page(
-            session=session, user=user, number=number, per_page=PER_PAGE
+            session=session,
+            user=user,
+            number=number,
+            per_page=PER_PAGE,
+            parts_shown=MAX_PARTS_SHOWN,
         )
         counts = (
             await journal.counts(
@@ -141,7 +145,7 @@ def _entry(
     if nudge is None:
         return f"<b>{label}</b>"
     shown = Shown(label, buttons, preview)
-    lines = [(texts.YOU, _what(nudge.kind, day.mine, day.my_parts, True, shown))]
+    lines = [(texts.YOU, _what(nudge.kind, day.mine, day.my_parts, day.my_total, True, shown))]
     if partner_name is not None:
         theirs = day.theirs
         if nudge.kind == Kind.QUESTION and (theirs is None or theirs.revealed_at is None):
@@ -151,7 +155,7 @@ def _entry(
             visible = theirs is not None and (
                 theirs.revealed_at is not None or theirs.shared_at is not None
             )
-            what = _what(nudge.kind, theirs, day.their_parts, visible, shown)
+            what = _what(nudge.kind, theirs, day.their_parts, day.their_total, visible, shown)
         lines.append((partner_name, what))
     return texts.journal_entry(label, texts.CATEGORY_TITLES[nudge.category], nudge.text, lines)
 
@@ -160,9 +164,11 @@ def _what(
     kind: Kind,
     delivery: Delivery | None,
     parts: list[AnswerPart],
+    total: int,
     visible: bool,
     shown: Shown,
 ) -> str:
+    """`parts`: the first of the answer's `total` parts (MAX_PARTS_SHOWN at most)."""
     if delivery is None:
         return texts.NOTHING_YET
     marks = []
@@ -173,8 +179,8 @@ def _what(
     if visible:
         for part in parts[:MAX_PARTS_SHOWN]:
             marks.append(_preview(part, shown))
-        if len(parts) > MAX_PARTS_SHOWN:
-            marks.append(texts.more_parts(len(parts) - MAX_PARTS_SHOWN))
+        if total > len(parts[:MAX_PARTS_SHOWN]):
+            marks.append(texts.more_parts(total - len(parts[:MAX_PARTS_SHOWN])))
     return " · ".join(marks) if marks else texts.NOTHING_YET
 
 

@@ -2,68 +2,72 @@
 
 from __future__ import annotations
 
-import json
+import tempfile
+from collections.abc import AsyncIterator
 from datetime import date
-from typing import Any
+from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot import texts
+from bot import exports, texts
 from bot.chat import enter, redraw, say, sender_id, tell
 from bot.context import Context, services
 from storage import privacy, users
+from storage.db import Database
 
 
 async def export(update: Update, context: Context) -> None:
-    """/export: the user's data as a JSON file and a Markdown journal."""
+    """/export: the user's data as JSON and as a readable Markdown journal, each written to a
+    temporary file a batch of nudges at a time and sent in as many files as Telegram's
+    upload limit needs (removed once sent)."""
     now = services(context).clock()
-    async with services(context).database.transaction() as session:
+    database = services(context).database
+    async with database.transaction() as session:
         user = await enter(session=session, update=update, now=now)
-        data = await privacy.export(session=session, user=user)
-    data["exported_at"] = now.isoformat()
+        head = await privacy.export_profile(session=session, user=user)
+    limit = services(context).export_file_limit
     stamp = now.date().isoformat()
-    await context.bot.send_document(
-        user.id,
-        json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"),
-        filename=f"couplet-export-{stamp}.json",
-        caption=texts.EXPORT_CAPTION,
-    )
-    await context.bot.send_document(
-        user.id,
-        journal_markdown(data).encode("utf-8"),
-        filename=f"couplet-journal-{stamp}.md",
-        caption=texts.EXPORT_JOURNAL_CAPTION,
-    )
+    with tempfile.TemporaryDirectory(prefix="couplet-export-") as directory:
+        data = exports.JsonExport(Path(directory), head, {"exported_at": now.isoformat()}, limit)
+        await exports.write_all(data, _nudges(database, user.id, newest_first=False))
+        journal = exports.MarkdownJournal(Path(directory), user.first_name, limit)
+        await exports.write_all(journal, _nudges(database, user.id, newest_first=True))
+        await _send(context, user.id, data.finish(), f"couplet-export-{stamp}", ".json")
+        await _send(context, user.id, journal.finish(), f"couplet-journal-{stamp}", ".md")
 
 
-def journal_markdown(data: dict[str, Any]) -> str:
-    """The export's nudges and answers as a readable Markdown journal."""
-    profile = data["profile"]
-    lines = [f"# {profile['first_name']}'s Couplet journal", ""]
-    for entry in reversed(data["nudges"]):
-        day = date.fromisoformat(entry["date"])
-        lines += [f"## {day:%A %d %B %Y}", "", f"> {entry['text'] or entry['nudge_id']}", ""]
-        lines += _answer_lines("Me", entry["my_answer"])
-        lines += _answer_lines("My partner", entry["partner_shared_with_me"])
-        if entry["done_at"]:
-            lines.append("- Done ✅")
-        if entry["plan_choice"]:
-            lines.append(f"- Plan: {'in' if entry['plan_choice'] == 'in' else 'not this time'}")
-        lines.append("")
-    return "\n".join(lines)
+async def _nudges(
+    database: Database, user_id: int, *, newest_first: bool
+) -> AsyncIterator[exports.Entry]:
+    """The user's exported nudges, a batch per short transaction (so an export never holds
+    the database for long)."""
+    after: date | None = None
+    while True:
+        async with database.transaction() as session:
+            batch = await privacy.export_nudges(
+                session=session, user_id=user_id, after=after, newest_first=newest_first
+            )
+        for entry in batch.entries:
+            yield entry
+        if batch.next_after is None:
+            return
+        after = batch.next_after
 
 
-def _answer_lines(who: str, parts: list[dict[str, Any]]) -> list[str]:
-    lines = []
-    for part in parts:
-        if part.get("unreadable"):
-            lines.append(f"- **{who}:** {texts.ANSWER_UNREADABLE}")
-        elif part["type"] == "text":
-            lines.append(f"- **{who}:** {part['text']}")
-        else:
-            caption = f" “{part['text']}”" if part["text"] else ""
-            lines.append(f"- **{who}:** [{part['type']}, {part['at'][:10]}]{caption}")
-    return lines
+async def _send(context: Context, chat_id: int, paths: list[Path], stem: str, suffix: str) -> None:
+    """One file as `<stem><suffix>` with its usual caption; several as part k of n."""
+    whole = texts.EXPORT_CAPTION if suffix == ".json" else texts.EXPORT_JOURNAL_CAPTION
+    count = len(paths)
+    for number, path in enumerate(paths, 1):
+        with path.open("rb") as file:
+            await context.bot.send_document(
+                chat_id,
+                file,
+                filename=f"{stem}{suffix}"
+                if count == 1
+                else f"{stem}-part-{number}-of-{count}{suffix}",
+                caption=whole if count == 1 else texts.export_part_caption(number, count, suffix),
+            )
 
 
 async def delete(update: Update, context: Context) -> None:

@@ -367,6 +367,16 @@ def answer_saved(partner_name: str) -> str:
 ANSWER_ADDED = "Added to your answer ✨"
 
 
+def answer_full(most: int) -> str:
+    return (
+        f"This answer is full 💛 I keep up to {most} messages for one nudge, so this one "
+        "wasn't saved. To change something, just edit one of your messages in it ✏️"
+    )
+
+
+ANSWER_STILL_FULL = "Not saved: this answer is full ✏️"  # after answer_full, once per message
+
+
 def answer_added_shared(partner_name: str) -> str:
     return f"Added ✨ {escape(partner_name)} sees it too."
 
@@ -553,6 +563,15 @@ def next_nudge_line(when: str | None) -> str:
 
 EXPORT_CAPTION = "Everything Couplet stores about you, as JSON. 🔐"
 EXPORT_JOURNAL_CAPTION = "Your journal, readable. 📖"
+
+
+def export_part_caption(number: int, count: int, suffix: str) -> str:
+    """A large export comes in several files (Telegram takes up to 50 MB each)."""
+    if suffix == ".json":
+        return f"Part {number} of {count} of your data. 🔐"
+    return f"Part {number} of {count} of your journal. 📖"
+
+
 DELETE_CONFIRM = (
     "Erase everything I store about you: your settings, your nudges, your answers and your "
     "pairing? Your partner keeps their own answers. This can't be undone. "

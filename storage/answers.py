@@ -16,24 +16,38 @@ from storage import crypto
 from storage.models import AnswerPart, Delivery, DeliveryStatus, Pair, User
 
 REPLY_WINDOW = timedelta(days=7)
+MAX_PARTS = 10  # messages kept in one answer; the partner never gets more than these
 REACHED = (DeliveryStatus.SENT, DeliveryStatus.SENDING)
 
 
 @dataclass(frozen=True)
 class Answering:
     """What a plain message needs to become an answer, read in one query: the sender, their
-    partner, the delivery it answers and the partner's delivery of the same day."""
+    partner, the delivery it answers, the partner's delivery of the same day, and how many
+    parts the answer has so far."""
 
     user: User
     partner: User | None
     mine: Delivery | None
     theirs: Delivery | None
+    parts: int = 0
+
+    @property
+    def full(self) -> bool:
+        """Whether the answer holds all the parts it may (MAX_PARTS)."""
+        return self.parts >= MAX_PARTS
 
 
 def _answering_query(target: Any) -> Any:
     partner, mine, theirs = aliased(User), aliased(Delivery), aliased(Delivery)
+    parts = (
+        select(func.count())
+        .select_from(AnswerPart)
+        .where(col(AnswerPart.delivery_id) == mine.id)
+        .scalar_subquery()
+    )
     return (
-        select(User, partner, mine, theirs)
+        select(User, partner, mine, theirs, parts)
         .outerjoin(partner, and_(partner.pair_id == User.pair_id, partner.id != User.id))
         .outerjoin(mine, col(mine.id) == target)
         .outerjoin(
@@ -94,7 +108,7 @@ async def answering(
     found = Answering(*row)
     if found.mine is not None and session.get_bind().dialect.name == "postgresql":
         theirs = await lock_pair_day(session=session, delivery=found.mine)
-        found = Answering(found.user, found.partner, found.mine, theirs)
+        found = Answering(found.user, found.partner, found.mine, theirs, found.parts)
     return found
 
 
@@ -172,11 +186,21 @@ async def add_part(
     return AnswerPart(id=result.scalar_one(), **values)
 
 
+def told_full(*, delivery: Delivery, now: datetime) -> bool:
+    """Marks that the sender was told their answer is full; False if they were told already
+    (the explanation comes once per answer; later messages get a short line)."""
+    if delivery.full_told_at is not None:
+        return False
+    delivery.full_told_at = now
+    return True
+
+
 async def parts_of(
     *, session: AsyncSession, delivery_ids: Sequence[int]
 ) -> dict[int, list[AnswerPart]]:
-    """The parts of these answers (a reveal needs both partners'), each in the order written;
-    every id is a key, with an empty list if it has no part."""
+    """The parts of these answers (a reveal needs both partners'), each in the order written,
+    at most MAX_PARTS each (an answer stored before the cap may hold more); every id is a key,
+    with an empty list if it has no part."""
     result = await session.exec(
         select(AnswerPart)
         .where(col(AnswerPart.delivery_id).in_(delivery_ids))
@@ -184,7 +208,8 @@ async def parts_of(
     )
     parts: dict[int, list[AnswerPart]] = {delivery_id: [] for delivery_id in delivery_ids}
     for part in result:
-        parts[part.delivery_id].append(part)
+        if len(parts[part.delivery_id]) < MAX_PARTS:
+            parts[part.delivery_id].append(part)
     return parts
 
 

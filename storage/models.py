@@ -219,6 +219,10 @@ class Delivery(SQLModel, table=True):
     follow_up_sent_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True)
     )
+    # When the sender was told this answer holds all the parts it may (storage/answers.py).
+    full_told_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
 
 
 class AnswerPart(SQLModel, table=True):

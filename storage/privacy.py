@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nudges.library import nudges_by_id
-from storage import answers, crypto, pairs
+from storage import crypto, pairs
 from storage.models import AnswerPart, Delivery, Invite, Pair, User
 
 
@@ -21,6 +22,7 @@ def _plain(value: Any) -> Any:
 
 
 def _part(part: AnswerPart) -> dict[str, Any]:
+    """One part of an answer as exported (the one place this module reads a part's text)."""
     words = crypto.text_of(part)
     unreadable = words is crypto.UNREADABLE
     return {
@@ -32,10 +34,21 @@ def _part(part: AnswerPart) -> dict[str, Any]:
     } | ({"unreadable": True} if unreadable else {})
 
 
-async def export(*, session: AsyncSession, user: User) -> dict[str, Any]:
-    """Everything stored about the user, as plain JSON-able data (and nothing about anyone
-    else except what their partner shared with them)."""
-    library = nudges_by_id()
+EXPORT_BATCH = 200  # deliveries read per query while exporting
+
+
+@dataclass(frozen=True)
+class ExportBatch:
+    """Some of a user's nudges, as plain JSON-able entries, and where the next batch starts
+    (None: there is no more)."""
+
+    entries: list[dict[str, Any]]
+    next_after: date | None
+
+
+async def export_profile(*, session: AsyncSession, user: User) -> dict[str, Any]:
+    """The user's profile, pairings and invites, as plain JSON-able data (the export's first
+    keys; its nudges come from `export_nudges`)."""
     names: dict[int, str] = {}
     pair_rows = list(
         await session.exec(
@@ -48,39 +61,6 @@ async def export(*, session: AsyncSession, user: User) -> dict[str, Any]:
     if others:
         for other in await session.exec(select(User).where(col(User.id).in_(others))):
             names[other.id] = other.first_name
-    mine = list(
-        await session.exec(
-            select(Delivery).where(Delivery.user_id == user.id).order_by(col(Delivery.local_date))
-        )
-    )
-    parts = await _parts_by_delivery(session, [d.id or 0 for d in mine])
-    nudges_received = []
-    for delivery in mine:
-        nudge = library.get(delivery.nudge_id)
-        entry: dict[str, Any] = {
-            "date": _plain(delivery.local_date),
-            "nudge_id": delivery.nudge_id,
-            "category": nudge.category.value if nudge else None,
-            "kind": nudge.kind.value if nudge else None,
-            "text": nudge.text if nudge else None,
-            "status": delivery.status,
-            "sent_at": _plain(delivery.sent_at),
-            "answered_at": _plain(delivery.answered_at),
-            "done_at": _plain(delivery.done_at),
-            "plan_choice": delivery.plan_choice,
-            "my_answer": [_part(p) for p in parts.get(delivery.id or 0, [])],
-            "partner_shared_with_me": [],
-        }
-        partner_delivery = await answers.partner_delivery(session=session, delivery=delivery)
-        shared = partner_delivery is not None and (
-            partner_delivery.revealed_at is not None or partner_delivery.shared_at is not None
-        )
-        if partner_delivery is not None and shared:
-            their_parts = await _parts_by_delivery(session, [partner_delivery.id or 0])
-            entry["partner_shared_with_me"] = [
-                _part(p) for p in their_parts.get(partner_delivery.id or 0, [])
-            ]
-        nudges_received.append(entry)
     invites = list(await session.exec(select(Invite).where(Invite.inviter_id == user.id)))
     return {
         "profile": {
@@ -119,8 +99,83 @@ async def export(*, session: AsyncSession, user: User) -> dict[str, Any]:
             }
             for i in invites
         ],
-        "nudges": nudges_received,
     }
+
+
+async def export_nudges(
+    *,
+    session: AsyncSession,
+    user_id: int,
+    after: date | None,
+    newest_first: bool = False,
+    limit: int = EXPORT_BATCH,
+) -> ExportBatch:
+    """Up to `limit` of the user's nudges after the date `after` (in date order, or newest
+    first), each with their answer and what their partner shared with them that day (and
+    nothing else about anyone else). Three queries a batch, however many it holds."""
+    day = col(Delivery.local_date)
+    query = select(Delivery).where(Delivery.user_id == user_id)
+    if after is not None:
+        query = query.where(day < after if newest_first else day > after)
+    mine = list(
+        await session.exec(query.order_by(day.desc() if newest_first else day).limit(limit))
+    )
+    theirs = await _partners_shared(session, mine)
+    parts = await _parts_by_delivery(
+        session, [d.id or 0 for d in mine] + [d.id or 0 for d in theirs.values()]
+    )
+    library = nudges_by_id()
+    entries = []
+    for delivery in mine:
+        nudge = library.get(delivery.nudge_id)
+        partner = theirs.get((delivery.pair_id or 0, delivery.local_date))
+        entries.append(
+            {
+                "date": _plain(delivery.local_date),
+                "nudge_id": delivery.nudge_id,
+                "category": nudge.category.value if nudge else None,
+                "kind": nudge.kind.value if nudge else None,
+                "text": nudge.text if nudge else None,
+                "status": delivery.status,
+                "sent_at": _plain(delivery.sent_at),
+                "answered_at": _plain(delivery.answered_at),
+                "done_at": _plain(delivery.done_at),
+                "plan_choice": delivery.plan_choice,
+                "my_answer": [_part(p) for p in parts.get(delivery.id or 0, [])],
+                "partner_shared_with_me": (
+                    [_part(p) for p in parts.get(partner.id or 0, [])] if partner else []
+                ),
+            }
+        )
+    more = len(mine) == limit
+    return ExportBatch(entries, mine[-1].local_date if more else None)
+
+
+async def _partners_shared(
+    session: AsyncSession, mine: list[Delivery]
+) -> dict[tuple[int, date], Delivery]:
+    """The partner's delivery of each of these days, by (pair, date), where it was shared
+    with the user (revealed, or a note delivered to them)."""
+    pair_ids = {d.pair_id for d in mine if d.pair_id is not None}
+    if not pair_ids:
+        return {}
+    user_id, days = mine[0].user_id, {d.local_date for d in mine}
+    found = await session.exec(
+        select(Delivery).where(
+            col(Delivery.pair_id).in_(pair_ids),
+            col(Delivery.local_date).in_(days),
+            Delivery.user_id != user_id,
+        )
+    )
+    wanted = {(d.pair_id, d.local_date) for d in mine}
+    shared: dict[tuple[int, date], Delivery] = {}
+    for delivery in found:
+        key = (delivery.pair_id or 0, delivery.local_date)
+        if key not in wanted or key in shared:
+            continue
+        if delivery.revealed_at is not None or delivery.shared_at is not None:
+            shared[key] = delivery
+    return shared
 
 
 async def erase(*, session: AsyncSession, user_id: int, now: datetime) -> list[User]:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import insert
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from nudges.library import Kind, load_library
 from storage import pairs, users
-from storage.models import OnboardingStep, Pair, User
+from storage.db import Database
+from storage.models import AnswerPart, Delivery, DeliveryStatus, OnboardingStep, Pair, PairDay, User
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+FIRST_DAY = date(2026, 1, 1)
 
 
 async def a_user(
@@ -47,3 +52,56 @@ async def a_couple(
     pair.long_distance = long_distance
     await session.flush()
     return a, b, pair
+
+
+async def a_long_journal(database: Database, *, days: int, parts_each: int) -> User:
+    """Alex (user 1) and Sam (user 2), `days` days of notes to each other from FIRST_DAY, each
+    note of `parts_each` messages (message ids 0, 1, …; texts "answer <delivery id>, words
+    <k>")."""
+    note = next(n.id for n in load_library() if n.kind == Kind.APPRECIATION)
+    async with database.transaction() as session:
+        alex, sam, pair = await a_couple(session)
+        pair_id, ids = pair.id or 0, (alex.id, sam.id)
+        await session.exec(
+            insert(PairDay).values(
+                [
+                    {"pair_id": pair_id, "local_date": FIRST_DAY + timedelta(n), "nudge_id": note}
+                    for n in range(days)
+                ]
+            )
+        )
+        deliveries = []
+        for n in range(days):
+            at = datetime(2026, 1, 1, 7, tzinfo=UTC) + timedelta(n)
+            for user_id in ids:
+                deliveries.append(
+                    {
+                        "user_id": user_id,
+                        "pair_id": pair_id,
+                        "local_date": FIRST_DAY + timedelta(n),
+                        "nudge_id": note,
+                        "due_at": at,
+                        "status": DeliveryStatus.SENT,
+                        "sent_at": at,
+                        "answered_at": at,
+                        "shared_at": at,
+                    }
+                )
+        await session.exec(insert(Delivery).values(deliveries))
+        rows = await session.exec(select(Delivery.id, Delivery.sent_at))
+        await session.exec(
+            insert(AnswerPart).values(
+                [
+                    {
+                        "delivery_id": delivery_id,
+                        "message_id": k,
+                        "content_type": "text",
+                        "text": f"answer {delivery_id}, words {k}",
+                        "created_at": sent_at,
+                    }
+                    for delivery_id, sent_at in rows
+                    for k in range(parts_each)
+                ]
+            )
+        )
+        return alex

@@ -1,0 +1,163 @@
+"""/export's files, written piece by piece: a JSON document (and a Markdown journal) one
+nudge at a time, never the whole export in memory, starting a new file before one would
+grow beyond what Telegram takes from a bot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from bot import texts
+
+# Telegram takes files of up to 50 MB from a bot; this leaves room for the upload's framing.
+MAX_UPLOAD = 50_000_000
+
+Entry = dict[str, Any]
+
+
+def _dumped(value: Any, depth: int) -> str:
+    """`value` as json.dumps(indent=2) writes it `depth` levels deep in a document (JSON
+    strings hold no raw newline, so every newline starts an indented line)."""
+    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * depth)
+
+
+class _Files:
+    """Numbered files in `directory`; `size` counts the current one's bytes."""
+
+    def __init__(self, directory: Path, stem: str, suffix: str) -> None:
+        self.directory, self.stem, self.suffix = directory, stem, suffix
+        self.paths: list[Path] = []
+        self.size = 0
+        self._file: IO[str] | None = None
+
+    def open(self) -> None:
+        path = self.directory / f"{self.stem}-{len(self.paths) + 1}{self.suffix}"
+        self.paths.append(path)
+        self._file = path.open("w", encoding="utf-8", newline="")
+        self.size = 0
+
+    def write(self, text: str) -> None:
+        assert self._file is not None
+        self._file.write(text)
+        self.size += len(text.encode("utf-8"))
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class JsonExport:
+    """The export as one or more JSON documents of at most `limit` bytes each (a nudge
+    never splits: one larger than the limit gets a file of its own).
+
+    One file is exactly `json.dumps(head | {"nudges": [...]} | tail, indent=2)`. Split, the
+    first file holds `head`, every file holds some nudges, the tail and `"part": k`."""
+
+    def __init__(
+        self, directory: Path, head: dict[str, Any], tail: dict[str, Any], limit: int
+    ) -> None:
+        self.head, self.tail, self.limit = head, tail, limit
+        self._files = _Files(directory, "export", ".json")
+        self._entries = 0  # in the current file
+        self._start(head)
+
+    @property
+    def paths(self) -> list[Path]:
+        return self._files.paths
+
+    def _start(self, head: dict[str, Any]) -> None:
+        self._files.open()
+        self._files.write("{")
+        for key, value in head.items():
+            self._files.write(f"\n  {json.dumps(key)}: {_dumped(value, 1)},")
+        self._files.write('\n  "nudges": [')
+        self._entries = 0
+
+    def _ending(self, part: int | None) -> str:
+        tail = dict(self.tail) | ({"part": part} if part is not None else {})
+        fields = "".join(f",\n  {json.dumps(k)}: {_dumped(v, 1)}" for k, v in tail.items())
+        return ("\n  ]" if self._entries else "]") + fields + "\n}"
+
+    def add(self, entry: Entry) -> None:
+        text = ("," if self._entries else "") + "\n    " + _dumped(entry, 2)
+        room = self.limit - len(self._ending(len(self.paths) + 1).encode("utf-8"))
+        if self._entries and self._files.size + len(text.encode("utf-8")) > room:
+            self._files.write(self._ending(len(self.paths)))
+            self._files.close()
+            self._start({})
+            text = text.removeprefix(",")
+        self._files.write(text)
+        self._entries += 1
+
+    def finish(self) -> list[Path]:
+        self._files.write(self._ending(len(self.paths) if len(self.paths) > 1 else None))
+        self._files.close()
+        return self.paths
+
+
+class MarkdownJournal:
+    """The nudges and answers as a readable Markdown journal (fed newest first), in files of
+    at most `limit` bytes, each starting with the title."""
+
+    def __init__(self, directory: Path, first_name: str, limit: int) -> None:
+        self.title = f"# {first_name}'s Couplet journal"
+        self.limit = limit
+        self._files = _Files(directory, "journal", ".md")
+        self._entries = 0
+        self._start()
+
+    def _start(self) -> None:
+        self._files.open()
+        self._files.write(self.title)
+        self._entries = 0
+
+    def add(self, entry: Entry) -> None:
+        text = "".join("\n" + line for line in journal_lines(entry))
+        if self._entries and self._files.size + len(text.encode("utf-8")) + 1 > self.limit:
+            self._end()
+            self._start()
+        self._files.write(text)
+        self._entries += 1
+
+    def _end(self) -> None:
+        self._files.write("\n")
+        self._files.close()
+
+    def finish(self) -> list[Path]:
+        self._end()
+        return self._files.paths
+
+
+def journal_lines(entry: Entry) -> list[str]:
+    """One nudge of the export as Markdown lines: the day, the nudge, both answers."""
+    day = date.fromisoformat(entry["date"])
+    lines = ["", f"## {day:%A %d %B %Y}", "", f"> {entry['text'] or entry['nudge_id']}", ""]
+    lines += _answer_lines("Me", entry["my_answer"])
+    lines += _answer_lines("My partner", entry["partner_shared_with_me"])
+    if entry["done_at"]:
+        lines.append("- Done ✅")
+    if entry["plan_choice"]:
+        lines.append(f"- Plan: {'in' if entry['plan_choice'] == 'in' else 'not this time'}")
+    return lines
+
+
+def _answer_lines(who: str, parts: Iterable[dict[str, Any]]) -> list[str]:
+    lines = []
+    for part in parts:
+        if part.get("unreadable"):
+            lines.append(f"- **{who}:** {texts.ANSWER_UNREADABLE}")
+        elif part["type"] == "text":
+            lines.append(f"- **{who}:** {part['text']}")
+        else:
+            caption = f" “{part['text']}”" if part["text"] else ""
+            lines.append(f"- **{who}:** [{part['type']}, {part['at'][:10]}]{caption}")
+    return lines
+
+
+async def write_all(writer: JsonExport | MarkdownJournal, entries: AsyncIterator[Entry]) -> None:
+    async for entry in entries:
+        writer.add(entry)
