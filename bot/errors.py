@@ -19,7 +19,7 @@ from bot.outages import Outage, report
 
 log = logging.getLogger(__name__)
 
-_REPLIES = {
+_REPLIES: dict[Outage | None, str] = {
     Outage.DATABASE_UNREACHABLE: texts.DATABASE_UNREACHABLE,
     Outage.DATABASE_FULL: texts.DATABASE_FULL,
 }
@@ -40,8 +40,6 @@ async def on_error(update: object, context: Context) -> None:
         return
     if update.effective_chat.type != ChatType.PRIVATE:
         return
-    if outage is Outage.TELEGRAM_UNREACHABLE:
-        return  # the reply could not get through either
     reply = _REPLIES.get(outage, texts.SOMETHING_WENT_WRONG)
     try:
         if update.callback_query is not None:
@@ -52,4 +50,7 @@ async def on_error(update: object, context: Context) -> None:
     except Forbidden:
         log.info("could not tell chat %s about the error: bot blocked", update.effective_chat.id)
     except TelegramError as error:
-        log.warning("could not tell chat %s about the error: %s", update.effective_chat.id, error)
+        if report(error) is None:
+            log.warning(
+                "could not tell chat %s about the error: %s", update.effective_chat.id, error
+            )
