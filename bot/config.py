@@ -231,3 +231,11 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     for noisy in ("httpx", "httpcore", "apscheduler", "aiosqlite", "asyncio"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("apscheduler.scheduler").addFilter(_without_skipped_ticks)
+
+
+def _without_skipped_ticks(record: logging.LogRecord) -> bool:
+    """APScheduler warns at every tick skipped because the last one still runs; the dispatch
+    tick runs as long as its wave (or a send waiting for Telegram to answer) takes, and the
+    next tick after it picks up whatever is due: nothing is missed, nothing to warn about."""
+    return "maximum number of running instances reached" not in record.getMessage()

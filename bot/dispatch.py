@@ -29,7 +29,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot import keyboards, texts
+from bot import keyboards, outages, texts
 from bot.chat import tell
 from bot.clock import Clock
 from bot.pacing import retry_seconds
@@ -229,12 +229,14 @@ class Dispatcher:
                         "delivery %s timed out after sending; counted as sent", due.delivery_id
                     )
                     return Outcome(Result.SENT)
+                outages.report(error)
                 return Outcome(Result.RETRY)
             except BadRequest as error:
                 log.error("Telegram refused delivery %s: %s", due.delivery_id, error.message)
                 return Outcome(Result.FAILED)
-            except NetworkError as error:
-                log.warning("delivery %s not sent (%s); will retry", due.delivery_id, error.message)
+            except NetworkError as error:  # Telegram is away: one line now and then
+                outages.report(error)
+                log.debug("delivery %s not sent (%s); will retry", due.delivery_id, error.message)
                 return Outcome(Result.RETRY)
             return Outcome(Result.SENT, message.message_id)
         return Outcome(Result.RETRY)

@@ -1,4 +1,8 @@
-"""The one error handler: log it (the log formatter removes the token), tell the user kindly."""
+"""The one error handler: log it (the log formatter removes the token), tell the user kindly.
+
+Outages (the database unreachable or full, Telegram away) are logged by `bot.outages`, a
+line now and then instead of a traceback per failure; the user hears what they can do.
+"""
 
 from __future__ import annotations
 
@@ -11,28 +15,42 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import texts
 from bot.context import Context
+from bot.outages import Outage, report
 
 log = logging.getLogger(__name__)
 
+_REPLIES: dict[Outage | None, str] = {
+    Outage.DATABASE_UNREACHABLE: texts.DATABASE_UNREACHABLE,
+    Outage.DATABASE_FULL: texts.DATABASE_FULL,
+}
+
 
 async def on_error(update: object, context: Context) -> None:
-    """Logs what went wrong and, in a private chat, says so instead of staying silent."""
-    log.error(
-        "error while handling update %s",
-        update.update_id if isinstance(update, Update) else "(none)",
-        exc_info=context.error,
-    )
+    """Logs what went wrong and, in a private chat, says so instead of staying silent.
+
+    Errors without an update come from the dispatcher's tick and from polling."""
+    outage = report(context.error) if context.error is not None else None
+    if outage is None:
+        log.error(
+            "error while handling update %s",
+            update.update_id if isinstance(update, Update) else "(none)",
+            exc_info=context.error,
+        )
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     if update.effective_chat.type != ChatType.PRIVATE:
         return
+    reply = _REPLIES.get(outage, texts.SOMETHING_WENT_WRONG)
     try:
         if update.callback_query is not None:
             with suppress(BadRequest):  # the handler had answered the button already
-                await update.callback_query.answer(texts.SOMETHING_WENT_WRONG, show_alert=True)
+                await update.callback_query.answer(reply, show_alert=True)
                 return
-        await context.bot.send_message(update.effective_chat.id, texts.SOMETHING_WENT_WRONG)
+        await context.bot.send_message(update.effective_chat.id, reply)
     except Forbidden:
         log.info("could not tell chat %s about the error: bot blocked", update.effective_chat.id)
     except TelegramError as error:
-        log.warning("could not tell chat %s about the error: %s", update.effective_chat.id, error)
+        if report(error) is None:
+            log.warning(
+                "could not tell chat %s about the error: %s", update.effective_chat.id, error
+            )

@@ -256,6 +256,16 @@ GROUP_ONLY_PRIVATE = (
 )
 NOT_STARTED = "Let's get you set up first: send /start. 🙂"
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again in a moment. 🙏"
+# The database is out of reach (restarting, the network to it down): nothing was kept.
+DATABASE_UNREACHABLE = (
+    "Sorry, I can't reach my notebook just now, so I couldn't keep that. "
+    "Please send it again in a minute. 🙏"
+)
+# The disk the database lives on is full: nothing new can be kept until there is room.
+DATABASE_FULL = (
+    "Sorry, I'm out of room to write things down right now, so I couldn't keep that. "
+    "Everything from before is safe. Please send it again a little later. 🙏"
+)
 BUTTON_EXPIRED = "That button has expired. Nothing changed."
 # Past the per-user limit of incoming messages (bot/flood.py): said once, then quiet until
 # a message is kept again; a button press gets the short form each time.

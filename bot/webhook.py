@@ -3,7 +3,8 @@
 PTB's built-in webhook server acknowledges an update as soon as it is queued; here an update
 is processed and committed before the 200, so Telegram redelivers what a crash interrupted,
 and a redelivered update that was already handled is acknowledged without a second run.
-`GET /healthz` answers 200 while the database answers, 503 otherwise.
+`GET /healthz` answers 200 while the database answers, 503 otherwise. While the database
+is out of reach an update gets 503, so Telegram delivers it again once it is back.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot import outages
 from bot.config import Settings
 from bot.context import Services
 from storage import updates
@@ -59,7 +61,13 @@ def web_app(
             # What was sent is not logged: it may hold what someone wrote.
             log.warning("webhook: refused a body that is %s (400)", refusal)
             return web.Response(status=400)
-        await handle(application, update)
+        try:
+            await handle(application, update)
+        except Exception as error:
+            if outages.report(error) is None:
+                raise
+            # Not handled, and not acknowledged: Telegram delivers it again later.
+            return web.Response(status=503)
         return web.Response(status=200)
 
     async def database_answers() -> bool:

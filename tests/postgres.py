@@ -45,6 +45,10 @@ class PostgresServer:
     port: int
     directory: Path
 
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
@@ -55,6 +59,23 @@ class PostgresServer:
             [_binary("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, name]
         )
         return self.url(name)
+
+    def start(self) -> None:
+        """Starts the server (again, after `stop`: same data directory, same port)."""
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        log = str(self.directory / "log")
+        _as_unprivileged(
+            [_binary("pg_ctl"), "-D", str(self.data), "-o", options, "-l", log, "-w", "start"]
+        )
+
+    def stop(self, *, mode: str = "fast") -> None:
+        """Stops the server; `start` brings it back with its data. "fast" is an operator's
+        stop (connections are cut, everything committed is kept); "immediate" is a crash,
+        and with this server's `synchronous_commit=off` it may lose the last commits."""
+        _as_unprivileged([_binary("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"])
 
     def _run(self, command: list[str]) -> None:
         _as_unprivileged(command)
@@ -68,24 +89,16 @@ def _as_unprivileged(command: list[str], **kwargs: object) -> None:
 @contextmanager
 def running_postgres() -> Iterator[PostgresServer]:
     """Starts a private PostgreSQL server for the duration of the block."""
-    initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
     directory = Path(tempfile.mkdtemp(prefix="couplet-pg-"))
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")
-    data = directory / "data"
-    port = _free_port()
-    _as_unprivileged(
-        [initdb, "-D", str(data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-sync"]
-    )
-    options = (
-        f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
-    _as_unprivileged(
-        [pg_ctl, "-D", str(data), "-o", options, "-l", str(directory / "log"), "-w", "start"]
-    )
+    server = PostgresServer(port=_free_port(), directory=directory)
+    initdb = [_binary("initdb"), "-D", str(server.data), "-U", SUPERUSER, "--auth=trust"]
+    _as_unprivileged([*initdb, "-E", "UTF8", "--no-sync"])
+    server.start()
     try:
-        yield PostgresServer(port=port, directory=directory)
+        yield server
     finally:
-        _as_unprivileged([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"])
+        if (server.data / "postmaster.pid").exists():
+            server.stop(mode="immediate")
         shutil.rmtree(directory, ignore_errors=True)

@@ -50,7 +50,11 @@ def get(port: int, path: str) -> int:
 
 
 def start_webhook_bot(
-    fake: FakeTelegram, api: FakeBotApiServer, tmp_path: Path, database_url: str
+    fake: FakeTelegram,
+    api: FakeBotApiServer,
+    tmp_path: Path,
+    database_url: str,
+    **extra_env: str,
 ) -> tuple[BotProcess, int]:
     port = free_port()
     process = BotProcess(
@@ -61,7 +65,8 @@ def start_webhook_bot(
             "WEBHOOK_URL": "https://couplet.example.test/telegram",
             "WEBHOOK_SECRET": SECRET,
             "PORT": str(port),
-        },
+        }
+        | extra_env,
         workdir=tmp_path,
     )
     process.start()

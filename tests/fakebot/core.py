@@ -151,6 +151,7 @@ class FakeTelegram:
         self._faults = FaultPlan()
         self._blocked: set[int] = set()
         self._limiter: SlidingWindowLimiter | None = None
+        self._outage: ApiError | None = None
         self._methods: dict[str, Callable[[Params], Any]] = self._method_table()
 
     def _method_table(self) -> dict[str, Callable[[Params], Any]]:
@@ -387,6 +388,8 @@ class FakeTelegram:
 
     def _run(self, method: str, params: Params, chat_id: int | None, block: bool) -> Any:
         key = method.lower()
+        if self._outage is not None:
+            raise self._outage
         failure = self._faults.take_failure(key)
         if failure is not None:
             raise failure
@@ -919,7 +922,7 @@ class FakeTelegram:
         deadline = time.monotonic() + float(params.get("timeout") or 0)
         offset = parse_int(params.get("offset")) or 0
         with self._lock:
-            if not self._webhook_url and not self._faults.has_failure("getUpdates"):
+            if not (self._webhook_url or self._failing("getUpdates")):
                 self._confirm(offset)  # Telegram confirms when the request arrives
         woken = asyncio.Event()
         waiter = (asyncio.get_running_loop(), woken)
@@ -942,9 +945,12 @@ class FakeTelegram:
 
     def _poll_ready(self, offset: int) -> bool:
         with self._lock:
-            if self._webhook_url or self._faults.has_failure("getUpdates"):
+            if self._webhook_url or self._failing("getUpdates"):
                 return True
             return bool(self._updates) and self._updates[-1]["update_id"] >= offset
+
+    def _failing(self, method: str) -> bool:
+        return self._outage is not None or self._faults.has_failure(method)
 
     def _message_probe(
         self, chat_id: int, containing: str | None, count: int | None, found: list[SentMessage]
@@ -988,6 +994,19 @@ class FakeTelegram:
                 method, injected_error(status, retry_after, description), count
             )
 
+    def go_down(self, status: int = 502) -> None:
+        """Every call, of every method, answers `status` (nothing is delivered) until
+        `come_back`: Telegram's front end is up, the Bot API behind it is not."""
+        with self._lock:
+            self._outage = injected_error(status, None, None)
+            self._touch()
+
+    def come_back(self) -> None:
+        """Ends `go_down`."""
+        with self._lock:
+            self._outage = None
+            self._touch()
+
     def delay_next(self, method: str, seconds: float, count: int = 1) -> None:
         """Delay the answers to the next `count` calls of `method` (still delivered)."""
         with self._lock:
@@ -1014,6 +1033,7 @@ class FakeTelegram:
             self._faults.clear()
             self._blocked.clear()
             self._limiter = None
+            self._outage = None
 
 
 def _goal(chat_id: int, containing: str | None, count: int | None) -> str:

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import socket
 import threading
 from types import TracebackType
 from typing import Any, Self
@@ -34,6 +35,9 @@ class FakeBotApiServer:
         self._closed: asyncio.Event | None = None
         self._closing = threading.Event()
         self._startup_error: BaseException | None = None
+        # While unreachable: a socket on the port that never accepts, and the one
+        # connection that fills its queue (see `become_unreachable`).
+        self._black_hole: tuple[socket.socket, socket.socket] | None = None
 
     @property
     def port(self) -> int:
@@ -71,6 +75,7 @@ class FakeBotApiServer:
     def stop(self) -> None:
         """Stop serving, close the port and join the thread."""
         thread, loop = self._thread, self._loop
+        self._close_black_hole()
         if thread is None or loop is None:
             return
         self._closing.set()
@@ -80,6 +85,41 @@ class FakeBotApiServer:
             raise RuntimeError("FakeBotApiServer thread did not stop")
         self._thread = self._loop = None
         self._port = None
+
+    def become_unreachable(self) -> None:
+        """Telegram stops answering at all: open connections are cut, and a new one never
+        gets through (its connect times out), so no request reaches the fake.
+
+        The server stops listening; a plain socket takes its port with a queue of one
+        connection, which we fill: the kernel then drops every SYN and the bot's client
+        sees a connect timeout, not a refusal. (A request that reached Telegram and got no
+        answer may have been delivered; the bot counts those as sent. This is the other
+        kind: nothing arrives.)"""
+        self._closing.set()  # long polls end now, not at their timeout
+        self._call_in_loop(self._close())
+        self._closing.clear()
+        hole = socket.socket()
+        hole.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        hole.bind((self.host, self.port))
+        hole.listen(0)
+        filler = socket.create_connection((self.host, self.port), timeout=5)
+        self._black_hole = (hole, filler)
+
+    def become_reachable(self) -> None:
+        """Ends `become_unreachable`: the server listens on its port again."""
+        self._close_black_hole()
+        self._call_in_loop(self._open(self.port))
+
+    def _close_black_hole(self) -> None:
+        if self._black_hole is not None:
+            for sock in self._black_hole:
+                sock.close()
+            self._black_hole = None
+
+    def _call_in_loop(self, coroutine: Any) -> None:
+        if self._loop is None:
+            raise RuntimeError("FakeBotApiServer is not started")
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
 
     def __enter__(self) -> Self:
         self.start()
@@ -113,13 +153,13 @@ class FakeBotApiServer:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
-    async def _open(self) -> None:
+    async def _open(self, port: int = 0) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._file)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, 0)
+        site = web.TCPSite(runner, self.host, port)
         await site.start()
         self._closed = asyncio.Event()
         self._runner = runner
