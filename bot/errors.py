@@ -15,7 +15,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import texts
 from bot.context import Context
-from bot.outages import Outage, report
+from bot.outages import Outage, outage_of, report
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,18 @@ async def on_error(update: object, context: Context) -> None:
     """Logs what went wrong and, in a private chat, says so instead of staying silent.
 
     Errors without an update come from the dispatcher's tick and from polling."""
-    outage = report(context.error) if context.error is not None else None
-    if outage is None:
+    error = context.error
+    outage = outage_of(error) if error is not None else None
+    if outage is Outage.TELEGRAM_UNREACHABLE and isinstance(update, Update):
+        # One update's call to Telegram failed: a line of its own, without a traceback.
+        log.warning("error while handling update %s: %s", update.update_id, error)
+    elif outage is not None and error is not None:
+        report(error)  # the tick, polling, or the database: a line now and then
+    else:
         log.error(
             "error while handling update %s",
             update.update_id if isinstance(update, Update) else "(none)",
-            exc_info=context.error,
+            exc_info=error,
         )
     if not isinstance(update, Update) or update.effective_chat is None:
         return
