@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 class Outage(Enum):
     DATABASE_UNREACHABLE = "the database is unreachable; waiting for it to come back"
     DATABASE_FULL = "the database is full: nothing new can be stored until there is room"
-    TELEGRAM_UNREACHABLE = "the Telegram Bot API is unreachable or failing"
+    TELEGRAM_UNREACHABLE = "the Telegram Bot API is unreachable; retrying"
 
 
 @dataclass
