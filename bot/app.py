@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import signal
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -255,25 +255,50 @@ def run(settings: Settings, *, clock: Clock = system_clock) -> None:
     if settings.webhook_url is not None:
         asyncio.run(webhook.serve(application, settings))
         return
+    asyncio.run(_poll_until_stopped(application))
 
-    start_up = application.post_init
 
-    async def start_up_and_listen_for_signals(app: Application) -> None:  # type: ignore[type-arg]
-        if start_up is not None:
-            await start_up(app)
-        loop = asyncio.get_running_loop()
-        for signal_number in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signal_number, _stop_gracefully, app)
+async def _poll_until_stopped(application: Application) -> None:  # type: ignore[type-arg]
+    """Start-up steps, polling, then a graceful stop once SIGTERM/SIGINT comes.
 
-    application.post_init = start_up_and_listen_for_signals
-    application.run_polling(
-        allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, stop_signals=()
+    Not PTB's `run_polling`: a signal that comes while it starts polling (a `stop_running`
+    before the application runs) would be lost and the bot would poll on. Here the signal
+    sets an event that is waited on whenever it came: during start-up the bot never starts
+    polling; after, it stops as soon as polling has started."""
+    stop = webhook.set_on_stop_signals()
+    async with application:  # initialize, and shutdown at the end
+        if application.post_init is not None:
+            await application.post_init(application)
+        if not stop.is_set():
+            await _poll(application, stop)
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
+
+
+async def _poll(application: Application, stop: asyncio.Event) -> None:  # type: ignore[type-arg]
+    """On stop, the dispatcher stops claiming, finishes the messages in flight and hands back
+    the rest of its batch; polling stops, and `Application.stop` waits for that tick to end
+    and for the updates already fetched."""
+    updater = application.updater
+    assert updater is not None
+
+    def polling_failed(error: TelegramError) -> None:  # to the error handler, as run_polling
+        application.create_task(application.process_error(update=None, error=error))
+
+    await updater.start_polling(
+        allowed_updates=Update.ALL_TYPES,
+        drop_pending_updates=False,
+        error_callback=polling_failed,
     )
-
-
-def _stop_gracefully(application: Application) -> None:  # type: ignore[type-arg]
-    """SIGTERM/SIGINT: the dispatcher stops claiming, finishes the messages in flight and hands
-    back the rest of its batch; PTB then stops polling and waits for that tick to end."""
-    services: Services = application.bot_data.services
-    services.dispatcher.stopping = True
-    application.stop_running()
+    try:
+        await application.start()
+        await stop.wait()
+    finally:
+        services: Services = application.bot_data.services
+        services.dispatcher.stopping = True
+        if updater.running:
+            await updater.stop()
+        if application.running:
+            await application.stop()
+            if application.post_stop is not None:
+                await application.post_stop(application)

@@ -824,6 +824,11 @@ class FakeTelegram:
         with self._lock:
             return len(self._updates)
 
+    def long_polls_waiting(self) -> int:
+        """getUpdates calls the HTTP server holds open right now, waiting for an update."""
+        with self._lock:
+            return len(self._poll_waiters)
+
     def file_content(self, file_path: str) -> bytes | None:
         """Bytes of a file by the `file_path` getFile reported."""
         with self._lock:
