@@ -130,11 +130,7 @@ class Dispatcher:
         report = WaveReport()
         if self.unrecorded or self.unstarted:
             await self._record_and_mark(self.unrecorded, [], self.unstarted, report)
-            log.info(
-                "the database is back: %d sends recorded, %d nudges due again",
-                len(self.unrecorded),
-                len(self.unstarted),
-            )
+            log.info("the database is back: %d finished sends recorded", len(self.unrecorded))
             self.unrecorded, self.unstarted = [], []
         wave = _Wave(self, report)
         senders = [asyncio.ensure_future(wave.sender()) for _ in range(self.concurrency)]
@@ -193,6 +189,8 @@ class Dispatcher:
             return mine, blocked
 
         mine, blocked = await self.database.run(record_and_mark)
+        if unsent:
+            log.info("%d claimed nudges handed back unsent: due again now", len(unsent))
         report.count(outcome.result for _, outcome in outcomes)
         for first_time in blocked:
             await tell(self.bot, first_time.partner_id, texts.partner_blocked(first_time.name))
