@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 CLAIM_LEASE = timedelta(minutes=2)
 SEND_TRIES = 3
+# A wave stops on these and keeps what it could not write; any other error is a bug.
+DATABASE_OUTAGES = (outages.Outage.DATABASE_UNREACHABLE, outages.Outage.DATABASE_FULL)
 
 
 class Result(Enum):
@@ -104,6 +106,11 @@ class Dispatcher:
         # requests, and finished ones not yet recorded. What a SIGKILL can leave undecided.
         self.most_sending = most_sending
         self.stopping = False
+        # What a wave stopped by a database outage could not write, for the next run to
+        # write first: the outcomes of finished sends, and nudges claimed or marked
+        # `sending` whose requests never started. Lost with the process, like `sending`.
+        self.unrecorded: list[tuple[DueNudge, Outcome]] = []
+        self.unstarted: list[DueNudge] = []
 
     async def run(self) -> WaveReport:
         """Claims and sends until nothing more is due now (or a stop was asked for).
@@ -114,8 +121,17 @@ class Dispatcher:
         requests start. Never more than `most_sending` are `sending`, so one transaction
         covers several nudges and requests rarely wait for one. A batch is claimed when
         fewer than `most_sending` claimed nudges are left.
+
+        If the database goes away meanwhile, no new request starts, the ones in flight end,
+        and what could not be written is kept for the next run, which writes it before
+        claiming anything (or raises again, keeping it, while the database is still away).
+        The outage is raised once the wave has stopped.
         """
         report = WaveReport()
+        if self.unrecorded or self.unstarted:
+            await self._record_and_mark(self.unrecorded, [], self.unstarted, report)
+            log.info("the database is back: %d finished sends recorded", len(self.unrecorded))
+            self.unrecorded, self.unstarted = [], []
         wave = _Wave(self, report)
         senders = [asyncio.ensure_future(wave.sender()) for _ in range(self.concurrency)]
         try:
@@ -125,6 +141,9 @@ class Dispatcher:
                 sender.cancel()  # (what was `sending` stays so, and is taken as sent)
             raise
         await wave.record_the_rest()
+        if wave.outage is not None:
+            self.unrecorded, self.unstarted = wave.finished, [*wave.ready, *wave.waiting]
+            raise wave.outage
         if not self.stopping:
             await self._follow_ups(report)
         return report
@@ -136,8 +155,8 @@ class Dispatcher:
         unsent: list[DueNudge],
         report: WaveReport,
     ) -> list[DueNudge]:
-        """One transaction: what the finished sends came to, the claims handed back, and the
-        next nudges marked `sending`. Returns those this process may now send."""
+        """One transaction: what the finished sends came to, the nudges handed back unsent,
+        and the next nudges marked `sending`. Returns those this process may now send."""
         by_result: dict[Result, list[tuple[DueNudge, Outcome]]] = {result: [] for result in Result}
         for due, outcome in outcomes:
             by_result[outcome.result].append((due, outcome))
@@ -165,16 +184,13 @@ class Dispatcher:
                 )
                 is not None
             ]
-            if unsent:
-                deliveries.release_now(
-                    connection, delivery_ids=[due.delivery_id for due in unsent], now=now
-                )
+            deliveries.hand_back(connection, nudges=unsent, now=now)
             mine = deliveries.mark_sending(connection, nudges=starting) if starting else []
             return mine, blocked
 
         mine, blocked = await self.database.run(record_and_mark)
         if unsent:
-            log.info("stopping: %d claimed nudges handed back for the next run", len(unsent))
+            log.info("%d claimed nudges handed back unsent: due again now", len(unsent))
         report.count(outcome.result for _, outcome in outcomes)
         for first_time in blocked:
             await tell(self.bot, first_time.partner_id, texts.partner_blocked(first_time.name))
@@ -256,11 +272,12 @@ class _Wave:
         self.in_flight = 0
         self.more_due = True
         self.refilling = asyncio.Lock()
+        self.outage: Exception | None = None  # the database went away: the wave stops
 
     async def sender(self) -> None:
         """Sends ready nudges one after the other until none is left to send."""
         dispatcher = self.dispatcher
-        while True:
+        while self.outage is None:
             if not self.ready and not await self._refill():
                 return
             if not self.ready:  # another sender took them first
@@ -274,46 +291,64 @@ class _Wave:
             self.finished.append((due, outcome))
 
     async def _refill(self) -> bool:
-        """Records what finished and marks the next nudges; False when nothing is left."""
+        """Records what finished and marks the next nudges; False when nothing is left, or
+        when the database went away (what this group was to write then stays in the wave)."""
         async with self.refilling:
             dispatcher = self.dispatcher
-            while not self.ready:
+            while not self.ready and self.outage is None:
                 unsent: list[DueNudge] = []
-                if dispatcher.stopping:  # shutting down: hand the rest back at once
-                    unsent, self.more_due = list(self.waiting), False
-                    self.waiting.clear()
-                elif self.more_due and len(self.waiting) < dispatcher.most_sending:
-                    batch = await dispatcher.database.run(
-                        partial(
-                            deliveries.claim_due,
-                            now=dispatcher.clock(),
-                            limit=dispatcher.batch_size,
-                            lease=CLAIM_LEASE,
-                            catch_up=dispatcher.catch_up,
+                finished: list[tuple[DueNudge, Outcome]] = []
+                starting: list[DueNudge] = []
+                try:
+                    if dispatcher.stopping:  # shutting down: hand the rest back at once
+                        unsent, self.more_due = list(self.waiting), False
+                        self.waiting.clear()
+                    elif self.more_due and len(self.waiting) < dispatcher.most_sending:
+                        batch = await dispatcher.database.run(
+                            partial(
+                                deliveries.claim_due,
+                                now=dispatcher.clock(),
+                                limit=dispatcher.batch_size,
+                                lease=CLAIM_LEASE,
+                                catch_up=dispatcher.catch_up,
+                            )
                         )
+                        self.waiting.extend(batch)
+                        self.more_due = len(batch) >= dispatcher.batch_size
+                    # Every finished send is recorded in the transaction that marks the next
+                    # ones, and one that finishes during it was counted in flight: never more
+                    # than `most_sending` rows are `sending`.
+                    finished, self.finished = self.finished, []
+                    room = dispatcher.most_sending - self.in_flight
+                    starting = [self.waiting.popleft() for _ in range(min(room, len(self.waiting)))]
+                    if not (finished or starting or unsent):
+                        return False
+                    self.ready.extend(
+                        await dispatcher._record_and_mark(finished, starting, unsent, self.report)
                     )
-                    self.waiting.extend(batch)
-                    self.more_due = len(batch) >= dispatcher.batch_size
-                # Every finished send is recorded in the transaction that marks the next
-                # ones, and one that finishes during it was counted in flight: never more
-                # than `most_sending` rows are `sending`.
-                finished, self.finished = self.finished, []
-                room = dispatcher.most_sending - self.in_flight
-                starting = [self.waiting.popleft() for _ in range(min(room, len(self.waiting)))]
-                if not (finished or starting or unsent):
-                    return False
-                self.ready.extend(
-                    await dispatcher._record_and_mark(finished, starting, unsent, self.report)
-                )
-                if not (self.waiting or self.more_due or self.ready):
-                    return False
-            return True
+                    if not (self.waiting or self.more_due or self.ready):
+                        return False
+                except Exception as error:
+                    if outages.outage_of(error) not in DATABASE_OUTAGES:
+                        raise  # a bug: `run` cancels the senders
+                    # Rolled back (or, if the commit was cut off, `starting` was marked:
+                    # handing back under the claim's token covers both).
+                    self.outage = error
+                    self.finished[:0] = finished
+                    self.waiting.extendleft(reversed(starting + unsent))
+            return self.outage is None
 
     async def record_the_rest(self) -> None:
-        """After the last send: what the last ones came to."""
+        """After the last send: what the last ones came to (kept if the database is away)."""
+        if self.outage is not None or not self.finished:
+            return
         finished, self.finished = self.finished, []
-        if finished:
+        try:
             await self.dispatcher._record_and_mark(finished, [], [], self.report)
+        except Exception as error:
+            if outages.outage_of(error) not in DATABASE_OUTAGES:
+                raise
+            self.outage, self.finished = error, finished
 
 
 @lru_cache(maxsize=4096)

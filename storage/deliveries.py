@@ -30,6 +30,8 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
+    or_,
     select,
     update,
 )
@@ -210,6 +212,28 @@ _RELEASE = (
     update(_DELIVERIES)
     .where(_DELIVERIES.c.id == bindparam("retry_id"))
     .values(status=bindparam("retry_status"), lease_until=bindparam("retry_lease"))
+)
+
+# Back to claimed and due now, under the claim's token only; a `sending` one takes back the
+# attempt `mark_sending` counted (its request never started).
+_HAND_BACK = (
+    update(_DELIVERIES)
+    .where(
+        _DELIVERIES.c.id == bindparam("back_id"),
+        _DELIVERIES.c.claim_token == bindparam("back_token"),
+        or_(
+            _DELIVERIES.c.status == DeliveryStatus.CLAIMED,
+            _DELIVERIES.c.status == DeliveryStatus.SENDING,
+        ),
+    )
+    .values(
+        status=DeliveryStatus.CLAIMED,
+        lease_until=bindparam("back_now"),
+        attempts=case(
+            (_DELIVERIES.c.status == DeliveryStatus.SENDING, _DELIVERIES.c.attempts - 1),
+            else_=_DELIVERIES.c.attempts,
+        ),
+    )
 )
 
 
@@ -458,16 +482,20 @@ async def release_claims_of_dead_processes(*, session: AsyncSession, now: dateti
     return result.rowcount
 
 
-def release_now(connection: Connection, *, delivery_ids: Iterable[int], now: datetime) -> None:
-    """Claimed nudges this process will not send after all (it is stopping): claimable now."""
-    connection.execute(
-        update(_DELIVERIES)
-        .where(
-            _DELIVERIES.c.id.in_(list(delivery_ids)),
-            _DELIVERIES.c.status == DeliveryStatus.CLAIMED,
+def hand_back(connection: Connection, *, nudges: Sequence[DueNudge], now: datetime) -> None:
+    """Nudges this process claimed, or even marked `sending`, and will not send after all
+    (it is stopping, or the database went away before it could record them): due now.
+
+    Only the caller can tell that a `sending` nudge's request never started. A claim taken
+    over since (its lease ran out) carries another token and is left to its new holder."""
+    if nudges:
+        connection.execute(
+            _HAND_BACK,
+            [
+                {"back_id": nudge.delivery_id, "back_token": nudge.claim_token, "back_now": now}
+                for nudge in nudges
+            ],
         )
-        .values(lease_until=now)
-    )
 
 
 def mark_sending(connection: Connection, *, nudges: Sequence[DueNudge]) -> list[DueNudge]:
