@@ -7,14 +7,18 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from sqlalchemy import insert
 from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
 from bot.clock import Clock
 from bot.config import Settings
+from bot.context import Services
+from storage.models import PairDay, User
 from tests.fakebot import FakeTelegram, FakeTelegramRequest, FakeUser
 
 
@@ -83,3 +87,26 @@ async def pair_up(app: RunningApp, fake: FakeTelegram, first: FakeUser, second: 
     code = re.search(r"/join ([A-Za-z0-9_-]{24})", fake.texts_to(first.id)[-1])
     assert code is not None
     await app.feed(fake.send_text(second, f"/join {code[1]}"))
+
+
+async def pair_up_with_nudges(
+    app: RunningApp,
+    fake: FakeTelegram,
+    first: FakeUser,
+    second: FakeUser,
+    nudges: Mapping[date, str],
+) -> None:
+    """`pair_up`, then the pair's nudge for each of these dates is fixed (not chosen)."""
+    await pair_up(app, fake, first, second)
+    services: Services = app.application.bot_data.services
+    async with services.database.transaction() as session:
+        user = await session.get(User, first.id)
+        assert user is not None and user.pair_id is not None
+        await session.exec(
+            insert(PairDay).values(
+                [
+                    {"pair_id": user.pair_id, "local_date": day, "nudge_id": nudge_id}
+                    for day, nudge_id in nudges.items()
+                ]
+            )
+        )

@@ -7,14 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert
+from sqlalchemy import func
 from sqlmodel import select
 
 from bot import texts
 from bot.context import Services
 from storage import answers
-from storage.models import AnswerPart, PairDay, User
-from tests.bot.app_harness import RunningApp, pair_up, running_app
+from storage.models import AnswerPart
+from tests.bot.app_harness import RunningApp, pair_up_with_nudges, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
 from tests.fakebot import FakeTelegram, FakeUser
@@ -29,14 +29,8 @@ QUESTION = "feelings-001"
 
 async def nudged_with(app: RunningApp, fake: FakeTelegram, clock: FrozenClock, nudge: str) -> None:
     """Alex and Sam pair up; today's nudge is `nudge`, and it goes out at 08:00 Berlin."""
-    await pair_up(app, fake, ALEX, SAM)
+    await pair_up_with_nudges(app, fake, ALEX, SAM, {MONDAY: nudge})
     services: Services = app.application.bot_data.services
-    async with services.database.transaction() as session:
-        alex = await session.get(User, ALEX.id)
-        assert alex is not None and alex.pair_id is not None
-        await session.exec(
-            insert(PairDay).values(pair_id=alex.pair_id, local_date=MONDAY, nudge_id=nudge)
-        )
     clock.now = START + timedelta(hours=1)
     await services.dispatcher.run()
 

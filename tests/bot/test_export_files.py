@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from bot import exports
 from bot.context import Services
-from storage.models import AnswerPart, PairDay, User
-from tests.bot.app_harness import RunningApp, pair_up, running_app
+from storage.models import AnswerPart
+from tests.bot.app_harness import RunningApp, pair_up_with_nudges, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
 from tests.fakebot import FakeTelegram, FakeUser, SentMessage
@@ -34,19 +34,9 @@ def documents(fake: FakeTelegram, user_id: int) -> list[SentMessage]:
 
 async def four_days_together(app: RunningApp, fake: FakeTelegram, clock: FrozenClock) -> None:
     """A question, a note, a closeness nudge and a plan, answered in words and a voice note."""
-    await pair_up(app, fake, ALEX, SAM)
+    days = {MONDAY + timedelta(n): nudge_id for n, nudge_id in enumerate(NUDGES)}
+    await pair_up_with_nudges(app, fake, ALEX, SAM, days)
     services: Services = app.application.bot_data.services
-    async with services.database.transaction() as session:
-        alex = await session.get(User, ALEX.id)
-        assert alex is not None and alex.pair_id is not None
-        await session.exec(
-            insert(PairDay).values(
-                [
-                    {"pair_id": alex.pair_id, "local_date": MONDAY + timedelta(n), "nudge_id": id_}
-                    for n, id_ in enumerate(NUDGES)
-                ]
-            )
-        )
     for n in range(len(NUDGES)):
         clock.now = START + timedelta(days=n, hours=1)
         await services.dispatcher.run()
