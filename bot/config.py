@@ -118,7 +118,7 @@ class Settings:
                 )
 
         port_text = get("PORT") or "8080"
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        if not re.fullmatch(r"[0-9]{1,5}", port_text) or not 0 < int(port_text) < 65536:
             raise ConfigError(f"PORT must be a port number, not {port_text!r}.")
 
         default_timezone = get("DEFAULT_TIMEZONE") or "UTC"

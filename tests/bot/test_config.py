@@ -39,6 +39,8 @@ def test_a_local_bot_api_server_gets_matching_file_urls() -> None:
         ({"WEBHOOK_URL": "http://x.example/hook", "WEBHOOK_SECRET": "s"}, "https://"),
         ({"WEBHOOK_URL": "https://x.example", "WEBHOOK_SECRET": "a b"}, "WEBHOOK_SECRET"),
         ({"PORT": "http"}, "PORT must be a port number"),
+        ({"PORT": "²"}, "PORT must be a port number"),
+        ({"PORT": "9" * 5000}, "PORT must be a port number"),
         ({"DEFAULT_TIMEZONE": "Mars/Olympus"}, "DEFAULT_TIMEZONE"),
         ({"DEFAULT_NUDGE_TIME": "noonish"}, "DEFAULT_NUDGE_TIME"),
         ({"LOG_LEVEL": "chatty"}, "LOG_LEVEL"),
