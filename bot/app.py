@@ -32,6 +32,7 @@ from bot import (
     pause,
     preferences,
     privacy,
+    router,
     texts,
     today,
     webhook,
@@ -168,25 +169,15 @@ def build_application(
     application.add_handler(CallbackQueryHandler(preferences.settings_button, pattern=r"^set:"))
     application.add_handler(CallbackQueryHandler(help.stale_button))
 
-    # Plain messages: answers first (one transaction for nearly every message); a text it
-    # leaves (someone onboarding, a date a pause waits for) goes on to groups 1 and 2.
+    # Plain messages: a location sets the time zone; anything else goes to the router,
+    # which reads the sender once and picks onboarding, the pause's date, or an answer.
     application.add_handler(
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.LOCATION, onboarding.on_location)
     )
     application.add_handler(
         MessageHandler(
-            PRIVATE & NEW_MESSAGE & ~filters.COMMAND & ~filters.LOCATION, answers.on_message
+            PRIVATE & NEW_MESSAGE & ~filters.COMMAND & ~filters.LOCATION, router.on_plain_message
         )
-    )
-    application.add_handler(
-        MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, onboarding.on_text),
-        group=1,
-    )
-    application.add_handler(
-        MessageHandler(
-            PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, pause.on_awaited_date
-        ),
-        group=2,
     )
     application.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, answers.on_edit)

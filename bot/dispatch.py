@@ -30,7 +30,7 @@ from telegram.error import (
 )
 
 from bot import keyboards, outages, texts
-from bot.chat import tell
+from bot.chat import send_if_possible
 from bot.clock import Clock
 from bot.pacing import retry_seconds
 from nudges.library import nudges_by_id
@@ -193,7 +193,9 @@ class Dispatcher:
             log.info("%d claimed nudges handed back unsent: due again now", len(unsent))
         report.count(outcome.result for _, outcome in outcomes)
         for first_time in blocked:
-            await tell(self.bot, first_time.partner_id, texts.partner_blocked(first_time.name))
+            await send_if_possible(
+                self.bot, first_time.partner_id, texts.partner_blocked(first_time.name)
+            )
             report.partners_told.append(first_time.partner_id)
         return mine
 
