@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -226,11 +225,6 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await application.bot.set_my_commands(
         [BotCommand(name, description) for name, description in texts.COMMAND_MENU]
     )
-    # What start-up built (modules, the nudge library, compiled queries) stays for the life
-    # of the process: out of the collector's way, so collections scan only what a wave or
-    # an update creates.
-    gc.collect()
-    gc.freeze()
     log.info("Couplet is up as @%s", services.bot_username)
 
 
