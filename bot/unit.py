@@ -3,7 +3,7 @@
 A handler decorated with `@unit_of_work` takes a `Unit` (then any arguments of its own):
 
     @unit_of_work
-    async def resume(unit: Unit) -> None:
+    async def resume(unit: Unit[User]) -> None:
         pair = await pairs.resume(session=unit.session, user=unit.sender, now=unit.now)
         unit.reply(texts.resumed(...) if pair else texts.NOT_PAUSED)
 
