@@ -400,7 +400,7 @@ async def run_dispatcher(wave: Wave, pause: Callable[[int], None]) -> DispatchRe
             )
             result = DispatchResult(0, 0, 0, 0, 0)
             gc.collect()
-            gc.freeze()  # as the bot does after start-up: what is loaded now stays
+            gc.freeze()  # as the bot does at start-up (bot/__main__.py): what is loaded now stays
             result.started = monotonic()
             loop = asyncio.get_running_loop()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -99,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         lock = lock_sqlite_file(settings.database_url)  # held until the process ends
         asyncio.run(_check_token(settings))
         asyncio.run(_prepare_database(settings))
+        # What start-up loaded (modules, the nudge library, the migrated schema's metadata)
+        # stays for the life of the process: out of the collector's way, so collections scan
+        # only what a wave or an update creates.
+        gc.collect()
+        gc.freeze()
         test_clock = os.environ.get("COUPLET_TEST_CLOCK_FILE")
         run(settings, clock=file_clock(Path(test_clock)) if test_clock else system_clock)
         del lock

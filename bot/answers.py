@@ -2,7 +2,7 @@
 
 A plain message answers the sender's latest nudge; a Telegram reply to one of their nudge
 messages (up to 7 days old) answers that one. Each handler reads the same way: parse,
-load, decide and save in one transaction, then tell the people concerned.
+load, decide and save in one unit of work (bot/unit.py), which sends what was queued after.
 """
 
 from __future__ import annotations
@@ -13,19 +13,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Message, Update
-from telegram.error import Forbidden, TelegramError
-from telegram.ext import ApplicationHandlerStop
+from telegram import Message
 
 from bot import keyboards, texts
-from bot.chat import drop_buttons, enter, say, sender_id, tell
-from bot.context import Context, services
+from bot.chat import drop_buttons, send_if_possible
+from bot.context import Context
 from bot.sharing import share_parts
+from bot.unit import Unit, unit_of_work, unit_of_work_if_known
 from nudges.library import Kind, Nudge, nudges_by_id
 from nudges.times import format_time_of_day
 from nudges.zones import zone
 from storage import answers, users
-from storage.models import AnswerPart, Delivery, OnboardingStep, User
+from storage.models import AnswerPart, Delivery, User
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,8 @@ def content_of(message: Message) -> Content | None:
 
 @dataclass
 class Turn:
-    """One partner acting on one nudge; `sends` are what to tell whom after the commit."""
+    """One partner acting on one nudge; `sends` are what to pass on to whom after the
+    commit (queued on the unit after the reply to the sender, see `queue_on`)."""
 
     context: Context
     user: User
@@ -89,75 +89,54 @@ class Turn:
             )
         )
 
-    def tell(self, chat_id: int, text: str) -> None:
+    def notify(self, chat_id: int, text: str) -> None:
         bot = self.context.bot
-        self.sends.append(lambda: tell(bot, chat_id, text))
+        self.sends.append(lambda: send_if_possible(bot, chat_id, text))
 
-    async def flush(self) -> None:
-        """Sends each queued message; one that fails does not stop the others (the answer is
-        stored either way and shows in /history)."""
+    def queue_on(self, unit: Unit[User]) -> None:
+        """Queues what is to be passed on; one that fails does not stop the others (the
+        answer is stored either way and shows in /history)."""
         for send in self.sends:
-            try:
-                await send()
-            except Forbidden:
-                log.info("a partner has blocked the bot; their copy was not delivered")
-            except TelegramError as error:
-                log.warning("a shared answer was not delivered: %s", error.message)
+            unit.then(send, quiet=True)
 
 
-async def on_message(update: Update, context: Context) -> None:
-    """A private message: an answer to a nudge, or a kind line. The first handler a plain
-    message reaches, so an answer (nearly every message) is read and written in one
-    transaction; a text from someone onboarding, or one a feature waits for (the date of a
-    pause), is left to the handlers after this one."""
-    message = update.effective_message
-    if message is None:
-        return
+async def take_message(unit: Unit[User | None], message: Message) -> None:
+    """A private message the router sends here: an answer to a nudge, or a kind line."""
     content = content_of(message)
     if content is None:
-        await say(context, sender_id(update), texts.ASK_FOR_WORDS)
-        raise ApplicationHandlerStop
-    now = services(context).clock()
-    async with services(context).database.transaction() as session:
-        found = await answers.answering(
+        unit.reply(texts.ASK_FOR_WORDS)
+        return
+    known = await unit.found_or_created()
+    session, now = known.session, known.now
+    found = await answers.answering(
+        session=session,
+        user_id=known.sender.id,
+        replied_message_id=_replied_nudge(message),
+        now=now,
+    )
+    turn = _turn(known.context, found, now) if found is not None else None
+    if turn is None:
+        reply: str | None = texts.nothing_to_answer_yet(_next_time(known.sender))
+    elif found is not None and found.full:  # nothing stored, nothing passed on
+        first_time = answers.told_full(delivery=turn.mine, now=now)
+        reply = texts.answer_full(answers.MAX_PARTS) if first_time else texts.ANSWER_STILL_FULL
+        turn = None
+    else:
+        first = turn.mine.answered_at is None
+        part = await answers.add_part(
             session=session,
-            user_id=sender_id(update),
-            replied_message_id=_replied_nudge(message),
+            delivery=turn.mine,
+            message_id=message.message_id,
+            content_type=content.content_type,
+            text=content.text,
+            file_id=content.file_id,
             now=now,
         )
-        if message.text is not None and (found is None or _expects_text(found.user)):
-            return  # nothing was written: onboarding or the awaited feature takes it
-        user = await enter(session=session, update=update, now=now)  # the row just read
-        turn = _turn(context, found, now) if found is not None else None
-        if turn is None:
-            reply: str | None = texts.nothing_to_answer_yet(_next_time(user))
-        elif found is not None and found.full:  # nothing stored, nothing passed on
-            first_time = answers.told_full(delivery=turn.mine, now=now)
-            reply = texts.answer_full(answers.MAX_PARTS) if first_time else texts.ANSWER_STILL_FULL
-            turn = None
-        else:
-            first = turn.mine.answered_at is None
-            part = await answers.add_part(
-                session=session,
-                delivery=turn.mine,
-                message_id=message.message_id,
-                content_type=content.content_type,
-                text=content.text,
-                file_id=content.file_id,
-                now=now,
-            )
-            reply = await _answer(session, turn, part, first=first)
+        reply = await _answer(session, turn, part, first=first)
     if reply is not None:
-        await say(context, user.id, reply)
+        known.reply(reply)
     if turn is not None:
-        await turn.flush()
-    raise ApplicationHandlerStop
-
-
-def _expects_text(user: User) -> bool:
-    """Whether a text from this user is theirs to answer (onboarding's question, the date of
-    a pause) rather than an answer to a nudge."""
-    return user.onboarding_step != OnboardingStep.DONE or user.awaiting is not None
+        turn.queue_on(known)
 
 
 async def _answer(
@@ -203,55 +182,48 @@ def _mark_done(turn: Turn) -> None:
         turn.mine.answered_at = turn.now
     turn.mine.follow_up_due_at = None
     if turn.theirs is not None and turn.theirs.done_at is not None:
-        turn.tell(turn.user.id, texts.BOTH_DID_IT)
-        turn.tell(turn.partner.id, texts.BOTH_DID_IT)
+        turn.notify(turn.user.id, texts.BOTH_DID_IT)
+        turn.notify(turn.partner.id, texts.BOTH_DID_IT)
 
 
-async def done_button(update: Update, context: Context) -> None:
+@unit_of_work
+async def done_button(unit: Unit[User]) -> None:
     """`done:<delivery id>` on an action nudge."""
-    query = update.callback_query
+    query = unit.update.callback_query
     if query is None or query.data is None:
         return
-    now = services(context).clock()
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=now)
-        turn = await _own_turn(session, context, user, query.data.removeprefix("done:"), now)
-        valid = turn is not None and turn.nudge.kind == Kind.ACTION
-        fresh = turn is not None and valid and turn.mine.done_at is None
-        if turn is not None and fresh:
-            _mark_done(turn)
-            turn.tell(turn.partner.id, texts.did_it(user.first_name, turn.nudge.category))
-    if turn is None or not valid:
-        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+    user = unit.sender
+    turn = await _own_turn(unit, query.data.removeprefix("done:"))
+    if turn is None or turn.nudge.kind != Kind.ACTION:
+        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
         return
-    await query.answer(texts.DONE_THANKS if fresh else texts.ALREADY_DONE)
-    await drop_buttons(query)
-    await turn.flush()
+    fresh = turn.mine.done_at is None
+    if fresh:
+        _mark_done(turn)
+        turn.notify(turn.partner.id, texts.did_it(user.first_name, turn.nudge.category))
+    unit.then(lambda: query.answer(texts.DONE_THANKS if fresh else texts.ALREADY_DONE))
+    unit.then(lambda: drop_buttons(query))
+    turn.queue_on(unit)
 
 
-async def plan_button(update: Update, context: Context) -> None:
+@unit_of_work
+async def plan_button(unit: Unit[User]) -> None:
     """`plan:in:<delivery id>` or `plan:out:<delivery id>` on a plan nudge."""
-    query = update.callback_query
+    query = unit.update.callback_query
     if query is None or query.data is None:
         return
     _, choice, delivery_text = [*query.data.split(":"), "", "", ""][:3]
-    now = services(context).clock()
-    reply: str | None = None
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=now)
-        turn = await _own_turn(session, context, user, delivery_text, now)
-        valid = turn is not None and turn.nudge.kind == Kind.PLAN and choice in ("in", "out")
-        if turn is not None and valid and turn.mine.plan_choice != choice:
-            reply = _choose_plan(turn, choice)
-    if turn is None or not valid:
-        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+    turn = await _own_turn(unit, delivery_text)
+    if turn is None or turn.nudge.kind != Kind.PLAN or choice not in ("in", "out"):
+        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
         return
-    if reply is None:
-        await query.answer(texts.ALREADY_IN if choice == "in" else texts.ALREADY_OUT)
+    if turn.mine.plan_choice == choice:
+        unit.then(lambda: query.answer(texts.ALREADY_IN if choice == "in" else texts.ALREADY_OUT))
         return
-    await query.answer()
-    await say(context, user.id, reply)
-    await turn.flush()
+    reply = _choose_plan(turn, choice)
+    unit.then(query.answer)
+    unit.reply(reply)
+    turn.queue_on(unit)
 
 
 def _choose_plan(turn: Turn, choice: str) -> str:
@@ -265,66 +237,63 @@ def _choose_plan(turn: Turn, choice: str) -> str:
     name, partner_name = turn.user.first_name, turn.partner.first_name
     if choice == "in":
         if partner_in:
-            turn.tell(turn.partner.id, texts.its_a_plan(turn.nudge.text))
+            turn.notify(turn.partner.id, texts.its_a_plan(turn.nudge.text))
             return texts.its_a_plan(turn.nudge.text)
         if partner_choice == "out":  # they said not this time: no asking again
             return texts.PLAN_IN_NOTED
-        turn.tell(turn.partner.id, texts.partner_plan_in(name))
+        turn.notify(turn.partner.id, texts.partner_plan_in(name))
         return texts.plan_in_waiting(partner_name)
 
     if partner_in:
         # Nobody is guilted: the partner hears only because they had said yes themselves.
-        turn.tell(turn.partner.id, texts.partner_plan_out(name))
+        turn.notify(turn.partner.id, texts.partner_plan_out(name))
     return texts.PLAN_OUT_OK
 
 
-async def heart_button(update: Update, context: Context) -> None:
+@unit_of_work
+async def heart_button(unit: Unit[User]) -> None:
     """`heart:<delivery id>`: the partner loved a note; its author hears it once."""
-    query = update.callback_query
+    query = unit.update.callback_query
     if query is None or query.data is None:
         return
+    session, reader = unit.session, unit.sender
     delivery_id = keyboards.row_id(query.data.removeprefix("heart:"))
-    now = services(context).clock()
-    author: User | None = None
-    async with services(context).database.transaction() as session:
-        reader = await enter(session=session, update=update, now=now)
-        note = (
-            await answers.delivery_by_id(session=session, delivery_id=delivery_id)
-            if delivery_id is not None
-            else None
-        )
-        valid = (
-            note is not None
-            and note.user_id != reader.id
-            and reader.pair_id is not None
-            and note.pair_id == reader.pair_id
-            and note.shared_at is not None
-        )
-        if valid and note is not None and note.hearted_at is None:
-            note.hearted_at = now
-            author = await users.find(session=session, user_id=note.user_id)
-    if not valid:
-        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+    note = (
+        await answers.delivery_by_id(session=session, delivery_id=delivery_id)
+        if delivery_id is not None
+        else None
+    )
+    if (
+        note is None
+        or note.user_id == reader.id
+        or reader.pair_id is None
+        or note.pair_id != reader.pair_id
+        or note.shared_at is None
+    ):
+        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
         return
-    await query.answer(texts.HEART_BUTTON)
-    if author is not None:
-        await tell(context.bot, author.id, texts.note_loved(reader.first_name))
+    unit.then(lambda: query.answer(texts.HEART_BUTTON))
+    if note.hearted_at is None:
+        note.hearted_at = unit.now
+        author = await users.find(session=session, user_id=note.user_id)
+        if author is not None:
+            unit.notify(author.id, texts.note_loved(reader.first_name))
 
 
-async def on_edit(update: Update, context: Context) -> None:
+@unit_of_work_if_known
+async def on_edit(unit: Unit[User | None]) -> None:
     """An edited answer: the stored text follows; nobody is told about the edit."""
-    message = update.edited_message
-    if message is None or update.effective_user is None:
+    message = unit.update.edited_message
+    if message is None:
         return
     content = content_of(message)
-    async with services(context).database.transaction() as session:
-        await answers.edit_part(
-            session=session,
-            user_id=update.effective_user.id,
-            message_id=message.message_id,
-            text=content.text if content is not None else None,
-            now=services(context).clock(),
-        )
+    await answers.edit_part(
+        session=unit.session,
+        user_id=unit.sender_id,
+        message_id=message.message_id,
+        text=content.text if content is not None else None,
+        now=unit.now,
+    )
 
 
 def _replied_nudge(message: Message) -> int | None:
@@ -340,18 +309,16 @@ def _turn(context: Context, found: answers.Answering, now: datetime) -> Turn | N
     return _pair_turn(context, found.user, found.partner, found.mine, found.theirs, now)
 
 
-async def _own_turn(
-    session: AsyncSession, context: Context, user: User, delivery_text: str, now: datetime
-) -> Turn | None:
+async def _own_turn(unit: Unit[User], delivery_text: str) -> Turn | None:
     """The presser's own delivery named by a button; None if it is not theirs."""
     delivery_id = keyboards.row_id(delivery_text)
     if delivery_id is None:
         return None
+    session, user = unit.session, unit.sender
     delivery = await answers.delivery_by_id(session=session, delivery_id=delivery_id)
-
     if delivery is None or delivery.user_id != user.id:
         return None
-    return await _with_pair(session, context, user, delivery, now)
+    return await _with_pair(session, unit.context, user, delivery, unit.now)
 
 
 async def _with_pair(

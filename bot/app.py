@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -32,6 +31,7 @@ from bot import (
     pause,
     preferences,
     privacy,
+    router,
     texts,
     today,
     webhook,
@@ -168,25 +168,15 @@ def build_application(
     application.add_handler(CallbackQueryHandler(preferences.settings_button, pattern=r"^set:"))
     application.add_handler(CallbackQueryHandler(help.stale_button))
 
-    # Plain messages: answers first (one transaction for nearly every message); a text it
-    # leaves (someone onboarding, a date a pause waits for) goes on to groups 1 and 2.
+    # Plain messages: a location sets the time zone; anything else goes to the router,
+    # which reads the sender once and picks onboarding, the pause's date, or an answer.
     application.add_handler(
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.LOCATION, onboarding.on_location)
     )
     application.add_handler(
         MessageHandler(
-            PRIVATE & NEW_MESSAGE & ~filters.COMMAND & ~filters.LOCATION, answers.on_message
+            PRIVATE & NEW_MESSAGE & ~filters.COMMAND & ~filters.LOCATION, router.on_plain_message
         )
-    )
-    application.add_handler(
-        MessageHandler(PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, onboarding.on_text),
-        group=1,
-    )
-    application.add_handler(
-        MessageHandler(
-            PRIVATE & NEW_MESSAGE & filters.TEXT & ~filters.COMMAND, pause.on_awaited_date
-        ),
-        group=2,
     )
     application.add_handler(
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, answers.on_edit)
@@ -235,11 +225,6 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await application.bot.set_my_commands(
         [BotCommand(name, description) for name, description in texts.COMMAND_MENU]
     )
-    # What start-up built (modules, the nudge library, compiled queries) stays for the life
-    # of the process: out of the collector's way, so collections scan only what a wave or
-    # an update creates.
-    gc.collect()
-    gc.freeze()
     log.info("Couplet is up as @%s", services.bot_username)
 
 

@@ -51,27 +51,31 @@ def too_long_to_parse(text: str) -> bool:
     return len(text) > MAX_PARSED_TEXT
 
 
-async def enter(*, session: AsyncSession, update: Update, now: datetime) -> User:
-    """The sender's user row, created on first contact.
+async def find_or_create_sender(
+    *, session: AsyncSession, update: Update, now: datetime
+) -> tuple[User, bool]:
+    """The sender's user row, created on first contact, and whether it was just created.
 
     Someone who had blocked the bot and writes again is back: nudges resume for the pair.
     """
     tg_user = update.effective_user
     if tg_user is None:
         raise ValueError("update without a user")
-    user, _created = await users.find_or_create(
+    user, created = await users.find_or_create(
         session=session, user_id=tg_user.id, first_name=tg_user.first_name, now=now
     )
     await users.welcome_back_if_blocked(session=session, user=user, now=now)
-    return user
+    return user, created
 
 
-async def say(context: Context, chat_id: int, text: str, markup: Markup | None = None) -> None:
-    """Sends one message (HTML) to a private chat."""
+async def send_now(context: Context, chat_id: int, text: str, markup: Markup | None = None) -> None:
+    """Sends one message (HTML) to a private chat at once (for a reply that needs no
+    database; a handler with a `Unit` queues it with `unit.reply`). A failure reaches the
+    error handler."""
     await context.bot.send_message(chat_id, text, reply_markup=markup)
 
 
-async def tell(bot: Bot, chat_id: int, text: str) -> bool:
+async def send_if_possible(bot: Bot, chat_id: int, text: str) -> bool:
     """A message to someone other than the sender (usually the partner). If it cannot be
     delivered (they blocked the bot, Telegram failed), that is logged and is not the
     sender's problem: the change it reports is already saved. Returns whether it went."""

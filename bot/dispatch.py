@@ -30,7 +30,7 @@ from telegram.error import (
 )
 
 from bot import keyboards, outages, texts
-from bot.chat import tell
+from bot.chat import send_if_possible
 from bot.clock import Clock
 from bot.pacing import retry_seconds
 from nudges.library import nudges_by_id
@@ -132,18 +132,18 @@ class Dispatcher:
             await self._record_and_mark(self.unrecorded, [], self.unstarted, report)
             log.info("the database is back: %d finished sends recorded", len(self.unrecorded))
             self.unrecorded, self.unstarted = [], []
-        wave = _Wave(self, report)
-        senders = [asyncio.ensure_future(wave.sender()) for _ in range(self.concurrency)]
+        state = _DispatchRun(self, report)
+        senders = [asyncio.ensure_future(state.sender()) for _ in range(self.concurrency)]
         try:
             await asyncio.gather(*senders)
         except BaseException:
             for sender in senders:  # a bug, not an answer from Telegram: the wave stops
                 sender.cancel()  # (what was `sending` stays so, and is taken as sent)
             raise
-        await wave.record_the_rest()
-        if wave.outage is not None:
-            self.unrecorded, self.unstarted = wave.finished, [*wave.ready, *wave.waiting]
-            raise wave.outage
+        await state.record_the_rest()
+        if state.outage is not None:
+            self.unrecorded, self.unstarted = state.finished, [*state.ready, *state.waiting]
+            raise state.outage
         if not self.stopping:
             await self._follow_ups(report)
         return report
@@ -193,7 +193,9 @@ class Dispatcher:
             log.info("%d claimed nudges handed back unsent: due again now", len(unsent))
         report.count(outcome.result for _, outcome in outcomes)
         for first_time in blocked:
-            await tell(self.bot, first_time.partner_id, texts.partner_blocked(first_time.name))
+            await send_if_possible(
+                self.bot, first_time.partner_id, texts.partner_blocked(first_time.name)
+            )
             report.partners_told.append(first_time.partner_id)
         return mine
 
@@ -258,7 +260,7 @@ class Dispatcher:
         return Outcome(Result.RETRY)
 
 
-class _Wave:
+class _DispatchRun:
     """One run's shared state: what is claimed, what is marked and ready to go, and what the
     finished sends came to. Only one sender at a time refills (on PostgreSQL the
     transactions wait for the database; on SQLite they run straight through)."""
@@ -319,8 +321,10 @@ class _Wave:
                     # ones, and one that finishes during it was counted in flight: never more
                     # than `most_sending` rows are `sending`.
                     finished, self.finished = self.finished, []
-                    room = dispatcher.most_sending - self.in_flight
-                    starting = [self.waiting.popleft() for _ in range(min(room, len(self.waiting)))]
+                    free_slots = dispatcher.most_sending - self.in_flight
+                    starting = [
+                        self.waiting.popleft() for _ in range(min(free_slots, len(self.waiting)))
+                    ]
                     if not (finished or starting or unsent):
                         return False
                     self.ready.extend(

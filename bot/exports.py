@@ -84,8 +84,8 @@ class JsonExport:
 
     def add(self, entry: Entry) -> None:
         text = ("," if self._entries else "") + "\n    " + _dumped(entry, 2)
-        room = self.limit - len(self._ending(len(self.paths) + 1).encode("utf-8"))
-        if self._entries and self._files.size + len(text.encode("utf-8")) > room:
+        space_left = self.limit - len(self._ending(len(self.paths) + 1).encode("utf-8"))
+        if self._entries and self._files.size + len(text.encode("utf-8")) > space_left:
             self._files.write(self._ending(len(self.paths)))
             self._files.close()
             self._start({})

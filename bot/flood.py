@@ -31,7 +31,7 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot import texts
-from bot.chat import say
+from bot.chat import send_now
 from bot.context import Context, services
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class IncomingLimit:
             await update.callback_query.answer(texts.CATCHING_BREATH_BUTTON)
         elif self.window.first_refusal(user.id):
             log.info("user %s is past the incoming limit; told once", user.id)
-            await say(context, user.id, texts.CATCHING_BREATH)
+            await send_now(context, user.id, texts.CATCHING_BREATH)
         raise ApplicationHandlerStop
 
 

@@ -7,14 +7,14 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot import texts
-from bot.chat import enter, say
-from bot.context import Context, services
+from bot.chat import send_now
+from bot.context import Context
+from bot.unit import Unit, unit_of_work
 
 
-async def help_command(update: Update, context: Context) -> None:
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=services(context).clock())
-    await say(context, user.id, texts.HELP)
+@unit_of_work
+async def help_command(unit: Unit) -> None:
+    unit.reply(texts.HELP)
 
 
 async def not_private(update: Update, context: Context) -> None:
@@ -35,7 +35,7 @@ async def added_to_group(update: Update, context: Context) -> None:
 
 async def unknown_command(update: Update, context: Context) -> None:
     if update.effective_chat is not None:
-        await say(context, update.effective_chat.id, texts.NOT_UNDERSTOOD)
+        await send_now(context, update.effective_chat.id, texts.NOT_UNDERSTOOD)
 
 
 async def stale_button(update: Update, context: Context) -> None:

@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
-from bot.chat import MAX_MESSAGE, enter, redraw, say, visible_length
-from bot.context import Context, services
+from bot.chat import MAX_MESSAGE, redraw, visible_length
 from bot.keyboards import number_in, row_id
 from bot.sharing import words_of
+from bot.unit import Unit, unit_of_work
 from nudges.library import Kind, nudges_by_id
 from storage import answers, journal, users
 from storage.journal import JournalDay
-from storage.models import AnswerPart, Delivery
+from storage.models import AnswerPart, Delivery, User
 
 PER_PAGE = 5
 PREVIEWS = (160, 60, 20)  # characters of each answer shown, shorter when a page is long
@@ -33,80 +33,78 @@ class Shown:
     preview: int
 
 
-async def history(update: Update, context: Context) -> None:
+@unit_of_work
+async def history(unit: Unit[User]) -> None:
     """/history: the first page."""
-    text, markup = await _render(update, context, 0)
-    await say(context, update.effective_chat.id if update.effective_chat else 0, text, markup)
+    text, markup = await _render(unit, 0)
+    unit.reply(text, markup)
 
 
-async def page_button(update: Update, context: Context) -> None:
+@unit_of_work
+async def page_button(unit: Unit[User]) -> None:
     """`hist:<page>`: ◀ ▶ edit the journal message in place."""
-    query = update.callback_query
+    query = unit.update.callback_query
     if query is None or query.data is None:
         return
     number = number_in(query.data.removeprefix("hist:"), 0, MAX_PAGE)
     if number is None:
-        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
         return
-    text, markup = await _render(update, context, number)
-    await query.answer()
-    await redraw(query, text, markup)
+    text, markup = await _render(unit, number)
+    unit.then(query.answer)
+    unit.then(lambda: redraw(query, text, markup))
 
 
-async def view_button(update: Update, context: Context) -> None:
+@unit_of_work
+async def view_button(unit: Unit[User]) -> None:
     """`view:<part id>`: shows a voice note, photo or video from the journal again."""
-    query = update.callback_query
+    query = unit.update.callback_query
     if query is None or query.data is None:
         return
     part_id = row_id(query.data.removeprefix("view:"))
-    async with services(context).database.transaction() as session:
-        viewer = await enter(session=session, update=update, now=services(context).clock())
-        part = (
-            await answers.part_for_viewer(
-                session=session,
-                part_id=part_id,
-                viewer_id=viewer.id,
-                viewer_pair_id=viewer.pair_id,
-            )
-            if part_id is not None
-            else None
-        )
-        owner = (
-            await answers.delivery_by_id(session=session, delivery_id=part.delivery_id)
-            if part is not None
-            else None
-        )
-    if part is None or owner is None:
-        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
-        return
-    await query.answer()
-    await context.bot.copy_message(viewer.id, owner.user_id, part.message_id)
-
-
-async def _render(
-    update: Update, context: Context, number: int
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=services(context).clock())
-        partner = await users.partner_of(session=session, user=user)
-        days, more = await journal.page(
+    session, viewer = unit.session, unit.sender
+    part = (
+        await answers.part_for_viewer(
             session=session,
-            user=user,
-            number=number,
-            per_page=PER_PAGE,
-            parts_shown=MAX_PARTS_SHOWN,
+            part_id=part_id,
+            viewer_id=viewer.id,
+            viewer_pair_id=viewer.pair_id,
         )
-        counts = (
-            await journal.counts(
-                session=session,
-                pair_id=user.pair_id,
-                appreciation_ids={
-                    n.id for n in nudges_by_id().values() if n.kind == Kind.APPRECIATION
-                },
-            )
-            if user.pair_id is not None
-            else None
+        if part_id is not None
+        else None
+    )
+    owner = (
+        await answers.delivery_by_id(session=session, delivery_id=part.delivery_id)
+        if part is not None
+        else None
+    )
+    if part is None or owner is None:
+        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        return
+    bot, to_chat, from_chat, message_id = unit.bot, viewer.id, owner.user_id, part.message_id
+    unit.then(query.answer)
+    unit.then(lambda: bot.copy_message(to_chat, from_chat, message_id))
+
+
+async def _render(unit: Unit[User], number: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    session, user = unit.session, unit.sender
+    partner = await users.partner_of(session=session, user=user)
+    days, more = await journal.page(
+        session=session,
+        user=user,
+        number=number,
+        per_page=PER_PAGE,
+        parts_shown=MAX_PARTS_SHOWN,
+    )
+    counts = (
+        await journal.counts(
+            session=session,
+            pair_id=user.pair_id,
+            appreciation_ids={n.id for n in nudges_by_id().values() if n.kind == Kind.APPRECIATION},
         )
+        if user.pair_id is not None
+        else None
+    )
     if not days:
         return texts.JOURNAL_EMPTY, None
     partner_name = partner.first_name if partner is not None else None

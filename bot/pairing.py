@@ -8,10 +8,11 @@ from telegram import Update
 from telegram.helpers import create_deep_linked_url
 
 from bot import keyboards, texts
-from bot.chat import enter, redraw, say, sender_id, tell, too_long_to_parse
+from bot.chat import redraw, send_now, sender_id, too_long_to_parse
 from bot.context import Context, services
 from bot.keyboards import row_id
 from bot.onboarding import ask_next_step
+from bot.unit import Unit, unit_of_work
 from nudges.invites import (
     INVITE_LIFETIME,
     WRONG_CODE_WINDOW,
@@ -28,35 +29,34 @@ from storage.models import OnboardingStep, User
 log = logging.getLogger(__name__)
 
 
-async def invite(update: Update, context: Context) -> None:
+@unit_of_work
+async def invite(unit: Unit[User]) -> None:
     """/invite, or the invite button: a fresh single-use code and its deep link."""
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    query = unit.update.callback_query
+    if query is not None:
+        unit.then(query.answer)
     code = new_invite_code()
-    now = services(context).clock()
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=now)
-        partner = await users.partner_of(session=session, user=user)
-        if partner is None:
-            await invites.create(
-                session=session,
-                inviter_id=user.id,
-                code_hash=hash_invite_code(code),
-                now=now,
-                lifetime=INVITE_LIFETIME,
-            )
+    user = unit.sender
+    partner = await users.partner_of(session=unit.session, user=user)
     if partner is not None:
-        await say(context, user.id, texts.already_paired(partner.first_name))
+        unit.reply(texts.already_paired(partner.first_name))
         return
-    link = create_deep_linked_url(services(context).bot_username, code)
+    await invites.create(
+        session=unit.session,
+        inviter_id=user.id,
+        code_hash=hash_invite_code(code),
+        now=unit.now,
+        lifetime=INVITE_LIFETIME,
+    )
+    link = create_deep_linked_url(unit.services.bot_username, code)
     hours = int(INVITE_LIFETIME.total_seconds() // 3600)
-    await say(context, user.id, texts.invite_made(link, code, hours), keyboards.share_invite(link))
+    unit.reply(texts.invite_made(link, code, hours), keyboards.share_invite(link))
 
 
 async def join(update: Update, context: Context) -> None:
     """/join <code>."""
     if not context.args:
-        await say(context, sender_id(update), texts.JOIN_USAGE)
+        await send_now(context, sender_id(update), texts.JOIN_USAGE)
         return
     await _join_with(update, context, " ".join(context.args))
 
@@ -68,58 +68,57 @@ async def start_with_code(update: Update, context: Context) -> None:
 
 async def _join_with(update: Update, context: Context, code: str) -> None:
     if too_long_to_parse(code):  # no code is: not even counted as a guess
-        await say(context, sender_id(update), texts.JOIN_MALFORMED)
+        await send_now(context, sender_id(update), texts.JOIN_MALFORMED)
         return
     try:
         await _pair_by_code(update, context, code)
     except pairs.PairingRace:
-        await say(context, sender_id(update), texts.JOIN_USED)
+        await send_now(context, sender_id(update), texts.JOIN_USED)
 
 
-async def _pair_by_code(update: Update, context: Context, code: str) -> None:
-    now = services(context).clock()
-    async with services(context).database.transaction() as session:
-        joiner = await enter(session=session, update=update, now=now)
-        inviter: User | None = None
-        facts: InviteFacts | None = None
-        found = None
-        if looks_like_invite_code(code):
-            found = await invites.find_by_hash(session=session, code_hash=hash_invite_code(code))
-        if found is not None:
-            inviter = await users.find(session=session, user_id=found.inviter_id)
-            facts = InviteFacts(
-                inviter_id=found.inviter_id,
-                expires_at=found.expires_at,
-                used=found.used_at is not None,
-                revoked=found.revoked_at is not None,
-                inviter_paired=inviter is not None and inviter.pair_id is not None,
-            )
-        verdict = judge_join(
-            code=code,
-            joiner_id=joiner.id,
-            joiner_paired=joiner.pair_id is not None,
-            recent_wrong_codes=await invites.count_wrong_codes_since(
-                session=session, user_id=joiner.id, since=now - WRONG_CODE_WINDOW
-            ),
-            invite=facts,
-            now=now,
+@unit_of_work
+async def _pair_by_code(unit: Unit[User], code: str) -> None:
+    session, joiner, now = unit.session, unit.sender, unit.now
+    inviter: User | None = None
+    facts: InviteFacts | None = None
+    found = None
+    if looks_like_invite_code(code):
+        found = await invites.find_by_hash(session=session, code_hash=hash_invite_code(code))
+    if found is not None:
+        inviter = await users.find(session=session, user_id=found.inviter_id)
+        facts = InviteFacts(
+            inviter_id=found.inviter_id,
+            expires_at=found.expires_at,
+            used=found.used_at is not None,
+            revoked=found.revoked_at is not None,
+            inviter_paired=inviter is not None and inviter.pair_id is not None,
         )
-        if verdict.counts_as_wrong_code:
-            await invites.record_wrong_code(session=session, user_id=joiner.id, now=now)
-        if verdict == JoinVerdict.OK and found is not None and inviter is not None:
-            if await invites.mark_used(session=session, invite=found, now=now):
-                await pairs.form(session=session, inviter=inviter, joiner=joiner, now=now)
-            else:
-                verdict = JoinVerdict.USED
-        partner = await users.partner_of(session=session, user=joiner)
+    verdict = judge_join(
+        code=code,
+        joiner_id=joiner.id,
+        joiner_paired=joiner.pair_id is not None,
+        recent_wrong_codes=await invites.count_wrong_codes_since(
+            session=session, user_id=joiner.id, since=now - WRONG_CODE_WINDOW
+        ),
+        invite=facts,
+        now=now,
+    )
+    if verdict.counts_as_wrong_code:
+        await invites.record_wrong_code(session=session, user_id=joiner.id, now=now)
+    if verdict == JoinVerdict.OK and found is not None and inviter is not None:
+        if await invites.mark_used(session=session, invite=found, now=now):
+            await pairs.form(session=session, inviter=inviter, joiner=joiner, now=now)
+        else:
+            verdict = JoinVerdict.USED
+    partner = await users.partner_of(session=session, user=joiner)
 
     if verdict != JoinVerdict.OK or inviter is None:
-        await say(context, joiner.id, _refusal(verdict, inviter, partner))
+        unit.reply(_refusal(verdict, inviter, partner))
         return
-    await say(context, joiner.id, texts.paired_with(inviter.first_name))
-    await tell(context.bot, inviter.id, texts.paired_with(joiner.first_name))
+    unit.reply(texts.paired_with(inviter.first_name))
+    unit.notify(inviter.id, texts.paired_with(joiner.first_name))
     if joiner.onboarding_step != OnboardingStep.DONE:
-        await ask_next_step(context, joiner)
+        ask_next_step(unit)
 
 
 async def forget_wrong_codes(context: Context) -> None:
@@ -149,17 +148,15 @@ def _refusal(verdict: JoinVerdict, inviter: User | None, partner: User | None) -
     }.get(verdict, texts.JOIN_UNKNOWN)
 
 
-async def unpair(update: Update, context: Context) -> None:
+@unit_of_work
+async def unpair(unit: Unit[User]) -> None:
     """/unpair: asks for a confirmation first."""
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=services(context).clock())
-        partner = await users.partner_of(session=session, user=user)
+    user = unit.sender
+    partner = await users.partner_of(session=unit.session, user=user)
     if partner is None or user.pair_id is None:
-        await say(context, user.id, texts.UNPAIR_NOT_PAIRED)
+        unit.reply(texts.UNPAIR_NOT_PAIRED)
         return
-    await say(
-        context,
-        user.id,
+    unit.reply(
         texts.unpair_confirm(partner.first_name),
         keyboards.confirm_unpair(user.pair_id),
     )
@@ -174,18 +171,22 @@ async def unpair_button(update: Update, context: Context) -> None:
         await query.answer()
         await redraw(query, texts.UNPAIR_KEPT)
         return
-    pair_id = row_id(query.data.removeprefix("unpair:yes:"))
-    now = services(context).clock()
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=now)
-        if pair_id is None or user.pair_id != pair_id:
-            members: list[User] = []
-        else:
-            members = await pairs.end(session=session, pair_id=user.pair_id, now=now)
+    await _end_pair(update, context, row_id(query.data.removeprefix("unpair:yes:")))
+
+
+@unit_of_work
+async def _end_pair(unit: Unit[User], pair_id: int | None) -> None:
+    query = unit.update.callback_query
+    assert query is not None
+    user = unit.sender
+    if pair_id is None or user.pair_id != pair_id:
+        members: list[User] = []
+    else:
+        members = await pairs.end(session=unit.session, pair_id=user.pair_id, now=unit.now)
     partner = next((member for member in members if member.id != user.id), None)
     if partner is None:
-        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
         return
-    await query.answer()
-    await redraw(query, texts.unpaired(partner.first_name))
-    await tell(context.bot, partner.id, texts.partner_unpaired(user.first_name))
+    unit.then(query.answer)
+    unit.then(lambda: redraw(query, texts.unpaired(partner.first_name)))
+    unit.notify(partner.id, texts.partner_unpaired(user.first_name))

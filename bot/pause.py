@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ApplicationHandlerStop
 
 from bot import texts
-from bot.chat import enter, say, sender_id, tell, too_long_to_parse
-from bot.context import Context, services
+from bot.chat import send_now, sender_id, too_long_to_parse
+from bot.context import Context
+from bot.unit import Unit, unit_of_work
 from nudges.pause import PauseError, PauseProblem, last_paused_day, parse_pause, pause_ends_at
 from nudges.schedule import local_date
 from nudges.zones import zone
@@ -43,20 +43,19 @@ async def pause_command(update: Update, context: Context) -> None:
     """/pause with a length pauses at once; without one it shows the choices."""
     text = " ".join(context.args or [])
     if text:
-        await _pause(update, context, text)
+        await _pause_for(update, context, text)
     else:
         await show_menu(update, context)
 
 
-async def show_menu(update: Update, context: Context) -> None:
-    now = services(context).clock()
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=now)
-        pair = await pairs.find(session=session, pair_id=user.pair_id) if user.pair_id else None
+@unit_of_work
+async def show_menu(unit: Unit[User]) -> None:
+    user = unit.sender
+    pair = await pairs.find(session=unit.session, pair_id=user.pair_id) if user.pair_id else None
     if pair is None:
-        await say(context, user.id, texts.PAUSE_NOT_PAIRED)
+        unit.reply(texts.PAUSE_NOT_PAIRED)
         return
-    await say(context, user.id, texts.PAUSE_MENU, menu(paused=pairs.is_paused(pair, now)))
+    unit.reply(texts.PAUSE_MENU, menu(paused=pairs.is_paused(pair, unit.now)))
 
 
 async def pause_button(update: Update, context: Context) -> None:
@@ -75,88 +74,82 @@ async def pause_button(update: Update, context: Context) -> None:
     elif choice == "resume":
         await resume_command(update, context)
     elif choice == "date":
-        async with services(context).database.transaction() as session:
-            user = await enter(session=session, update=update, now=services(context).clock())
-            user.awaiting = AWAITING_DATE
-        await say(context, user.id, texts.ASK_PAUSE_DATE)
+        await _await_date(update, context)
     else:
-        await _pause(update, context, choice)
+        await _pause_for(update, context, choice)
 
 
-async def on_awaited_date(update: Update, context: Context) -> None:
-    """The date typed after "Until a date…" (one message; anything else goes on as usual)."""
-    message = update.effective_message
-    if message is None or message.text is None:
-        return
-    if context.sender is not None and context.sender.awaiting != AWAITING_DATE:
-        return  # onboarding read the sender for this update: no date is awaited
-    async with services(context).database.transaction() as session:
-        user = await users.find(session=session, user_id=sender_id(update))
-        waiting = user is not None and user.awaiting == AWAITING_DATE
-        if user is not None and waiting:
-            user.awaiting = None
-    if not waiting:
-        return
-    text = message.text.strip()
-    await _pause(update, context, text if text.lower().startswith("until") else f"until {text}")
-    raise ApplicationHandlerStop
+@unit_of_work
+async def _await_date(unit: Unit[User]) -> None:
+    """The next plain text is the date (the router sends it to `take_awaited_date`)."""
+    unit.sender.awaiting = AWAITING_DATE
+    unit.reply(texts.ASK_PAUSE_DATE)
 
 
-async def _pause(update: Update, context: Context, text: str) -> None:
+async def take_awaited_date(unit: Unit[User], text: str) -> None:
+    """The date typed after "Until a date…" (the router sends it here, once)."""
+    unit.sender.awaiting = None
+    text = text.strip()
+    await _pause(unit, text if text.lower().startswith("until") else f"until {text}")
+
+
+async def _pause_for(update: Update, context: Context, text: str) -> None:
     if too_long_to_parse(text):
-        await say(context, sender_id(update), texts.PAUSE_NOT_UNDERSTOOD)
+        await send_now(context, sender_id(update), texts.PAUSE_NOT_UNDERSTOOD)
         return
-    now = services(context).clock()
+    await _pause_in_unit(update, context, text)
+
+
+@unit_of_work
+async def _pause_in_unit(unit: Unit[User], text: str) -> None:
+    await _pause(unit, text)
+
+
+async def _pause(unit: Unit[User], text: str) -> None:
+    if too_long_to_parse(text):
+        unit.reply(texts.PAUSE_NOT_UNDERSTOOD)
+        return
+    session, user, now = unit.session, unit.sender, unit.now
     problem: str | None = None
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=now)
-        partner = await users.partner_of(session=session, user=user)
-        pair = await pairs.find(session=session, pair_id=user.pair_id) if user.pair_id else None
-        user_zone = user.timezone or services(context).settings.default_timezone
-        try:
-            resume_on = parse_pause(text, today=local_date(now, user_zone))
-        except PauseError as error:
-            problem = PROBLEMS[error.problem]
-        if partner is None or pair is None:
-            problem = texts.PAUSE_NOT_PAIRED
-        if problem is None:
-            replaced = pairs.is_paused(pair, now)
-            until = pause_ends_at(resume_on, user_zone)
-            await pairs.pause(session=session, user=user, until=until, now=now)
+    partner = await users.partner_of(session=session, user=user)
+    pair = await pairs.find(session=session, pair_id=user.pair_id) if user.pair_id else None
+    user_zone = user.timezone or unit.services.settings.default_timezone
+    try:
+        resume_on = parse_pause(text, today=local_date(now, user_zone))
+    except PauseError as error:
+        problem = PROBLEMS[error.problem]
+    if partner is None or pair is None:
+        problem = texts.PAUSE_NOT_PAIRED
     if problem is not None or partner is None:
-        await say(context, user.id, problem or texts.PAUSE_NOT_PAIRED)
+        unit.reply(problem or texts.PAUSE_NOT_PAIRED)
         return
-    await say(
-        context,
-        user.id,
+    replaced = pairs.is_paused(pair, now)
+    until = pause_ends_at(resume_on, user_zone)
+    await pairs.pause(session=session, user=user, until=until, now=now)
+    unit.reply(
         texts.paused(
             f"{last_paused_day(resume_on):%A %d %B}",
             f"{resume_on:%A %d %B}",
             partner.first_name,
             replaced=replaced,
-        ),
+        )
     )
-    await tell(
-        context.bot,
-        partner.id,
-        texts.partner_paused(user.first_name, _back(until, partner), replaced=replaced),
+    unit.notify(
+        partner.id, texts.partner_paused(user.first_name, _back(until, partner), replaced=replaced)
     )
 
 
-async def resume_command(update: Update, context: Context) -> None:
+@unit_of_work
+async def resume_command(unit: Unit[User]) -> None:
     """/resume (or the resume button): nudges back on now, for both."""
-    now = services(context).clock()
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=now)
-        partner = await users.partner_of(session=session, user=user)
-        pair = await pairs.resume(session=session, user=user, now=now)
+    session, user, now = unit.session, unit.sender, unit.now
+    partner = await users.partner_of(session=session, user=user)
+    pair = await pairs.resume(session=session, user=user, now=now)
     if pair is None or partner is None:
-        await say(context, user.id, texts.NOT_PAUSED)
+        unit.reply(texts.NOT_PAUSED)
         return
-    await say(context, user.id, texts.resumed(_next_line(user, now)))
-    await tell(
-        context.bot, partner.id, texts.partner_resumed(user.first_name, _next_line(partner, now))
-    )
+    unit.reply(texts.resumed(_next_line(user, now)))
+    unit.notify(partner.id, texts.partner_resumed(user.first_name, _next_line(partner, now)))
 
 
 def _back(until: datetime, person: User) -> str:

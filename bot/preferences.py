@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
-from bot.chat import enter, redraw, say, tell
-from bot.context import Context, services
+from bot.chat import redraw
+from bot.unit import Unit, unit_of_work
 from nudges.library import MAIN_CATEGORIES, Category, topics_from_text, topics_to_text
 from nudges.schedule import (
     EVERY_DAY,
@@ -31,52 +31,51 @@ PICKER_TIMES = ("06:30", "07:00", "07:30", "08:00", "08:30", "09:00")
 CATEGORY_BY_NAME = {category.value: category for category in MAIN_CATEGORIES}
 
 
-async def settings_command(update: Update, context: Context) -> None:
-    await _send(update, context, "main")
+@unit_of_work
+async def settings_command(unit: Unit[User]) -> None:
+    await _show(unit, "main")
 
 
-async def topics_command(update: Update, context: Context) -> None:
-    await _send(update, context, "topics")
+@unit_of_work
+async def topics_command(unit: Unit[User]) -> None:
+    await _show(unit, "topics")
 
 
-async def settings_button(update: Update, context: Context) -> None:
+@unit_of_work
+async def settings_button(unit: Unit[User]) -> None:
     """Every `set:…` button: change what it names, then redraw the message in place."""
-    query = update.callback_query
+    query = unit.update.callback_query
     if query is None or query.data is None:
         return
-    view = await _change_and_view(update, context, query.data.removeprefix("set:"))
+    view = await _change_and_view(unit, query.data.removeprefix("set:"))
     if view is None:
-        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
         return
-    await query.answer()
-    await redraw(query, view[0], view[1])
+    unit.then(query.answer)
+    unit.then(lambda: redraw(query, view[0], view[1]))
 
 
-async def _send(update: Update, context: Context, action: str) -> None:
+async def _show(unit: Unit[User], action: str) -> None:
     """/settings or /topics (the only one that needs a partner)."""
-    if update.effective_chat is None:
-        return
-    view = await _change_and_view(update, context, action)
+    view = await _change_and_view(unit, action)
     if view is None:
-        await say(context, update.effective_chat.id, texts.TOPICS_NOT_PAIRED)
+        unit.reply(texts.TOPICS_NOT_PAIRED)
         return
-    await say(context, update.effective_chat.id, view[0], view[1])
+    unit.reply(view[0], view[1])
 
 
-async def _change_and_view(update: Update, context: Context, action: str) -> View | None:
-    """Applies `action` and returns the view to show; None for an unknown or stale one."""
-    now = services(context).clock()
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=now)
-        partner = await users.partner_of(session=session, user=user)
-        pair = await pairs.find(session=session, pair_id=user.pair_id) if user.pair_id else None
-        screen, news = await _change(session, now, user, partner, pair, action)
-        if screen is None:
-            return None
-        view = _render(screen, user, partner, pair, now)
+async def _change_and_view(unit: Unit[User], action: str) -> View | None:
+    """Applies `action` and returns the view to show; None for an unknown or stale one.
+    Queues the news for the partner, if the change is theirs too."""
+    session, user, now = unit.session, unit.sender, unit.now
+    partner = await users.partner_of(session=session, user=user)
+    pair = await pairs.find(session=session, pair_id=user.pair_id) if user.pair_id else None
+    screen, news = await _change(session, now, user, partner, pair, action)
+    if screen is None:
+        return None
     if news is not None and partner is not None:
-        await tell(context.bot, partner.id, news)
-    return view
+        unit.notify(partner.id, news)
+    return _render(screen, user, partner, pair, now)
 
 
 async def _change(

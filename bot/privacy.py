@@ -4,36 +4,45 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import exports, texts
-from bot.chat import enter, redraw, say, sender_id, tell
+from bot.chat import redraw, send_now, sender_id
 from bot.context import Context, services
-from storage import privacy, users
+from bot.unit import Unit, unit_of_work, unit_of_work_if_known
+from storage import privacy
 from storage.db import Database
+from storage.models import User
 
 
-async def export(update: Update, context: Context) -> None:
+@unit_of_work
+async def export(unit: Unit[User]) -> None:
     """/export: the user's data as JSON and as a readable Markdown journal, each written to a
     temporary file a batch of nudges at a time and sent in as many files as Telegram's
     upload limit needs (removed once sent)."""
-    now = services(context).clock()
+    head = await privacy.export_profile(session=unit.session, user=unit.sender)
+    context, user_id, name, now = unit.context, unit.sender.id, unit.sender.first_name, unit.now
+    unit.then(lambda: _write_and_send(context, user_id, name, head, now))
+
+
+async def _write_and_send(
+    context: Context, user_id: int, name: str, head: dict[str, Any], now: datetime
+) -> None:
+    """Writes the export files, each nudge batch in its own short transaction, and sends them."""
     database = services(context).database
-    async with database.transaction() as session:
-        user = await enter(session=session, update=update, now=now)
-        head = await privacy.export_profile(session=session, user=user)
     limit = services(context).export_file_limit
     stamp = now.date().isoformat()
     with tempfile.TemporaryDirectory(prefix="couplet-export-") as directory:
         data = exports.JsonExport(Path(directory), head, {"exported_at": now.isoformat()}, limit)
-        await exports.write_all(data, _nudges(database, user.id, newest_first=False))
-        journal = exports.MarkdownJournal(Path(directory), user.first_name, limit)
-        await exports.write_all(journal, _nudges(database, user.id, newest_first=True))
-        await _send(context, user.id, data.finish(), f"couplet-export-{stamp}", ".json")
-        await _send(context, user.id, journal.finish(), f"couplet-journal-{stamp}", ".md")
+        await exports.write_all(data, _nudges(database, user_id, newest_first=False))
+        journal = exports.MarkdownJournal(Path(directory), name, limit)
+        await exports.write_all(journal, _nudges(database, user_id, newest_first=True))
+        await _send(context, user_id, data.finish(), f"couplet-export-{stamp}", ".json")
+        await _send(context, user_id, journal.finish(), f"couplet-journal-{stamp}", ".md")
 
 
 async def _nudges(
@@ -72,7 +81,7 @@ async def _send(context: Context, chat_id: int, paths: list[Path], stem: str, su
 
 async def delete(update: Update, context: Context) -> None:
     """/delete: asks for a confirmation first."""
-    await say(
+    await send_now(
         context,
         sender_id(update),
         texts.DELETE_CONFIRM,
@@ -85,22 +94,21 @@ async def delete(update: Update, context: Context) -> None:
     )
 
 
-async def delete_button(update: Update, context: Context) -> None:
+@unit_of_work_if_known
+async def delete_button(unit: Unit[User | None]) -> None:
     """`delete:yes` erases every row about the presser; `delete:no` keeps everything."""
-    query = update.callback_query
+    query = unit.update.callback_query
     if query is None or query.data not in ("delete:yes", "delete:no"):
         if query is not None:
-            await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+            unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
         return
-    await query.answer()
+    unit.then(query.answer)
     if query.data == "delete:no":
-        await redraw(query, texts.DELETE_KEPT)
+        unit.then(lambda: redraw(query, texts.DELETE_KEPT))
         return
-    now = services(context).clock()
-    async with services(context).database.transaction() as session:
-        user = await users.find(session=session, user_id=sender_id(update))
-        name = user.first_name if user is not None else ""
-        partners = await privacy.erase(session=session, user_id=sender_id(update), now=now)
-    await redraw(query, texts.DELETED if user is not None else texts.NOTHING_STORED)
+    user = unit.sender
+    name = user.first_name if user is not None else ""
+    partners = await privacy.erase(session=unit.session, user_id=unit.sender_id, now=unit.now)
+    unit.then(lambda: redraw(query, texts.DELETED if user is not None else texts.NOTHING_STORED))
     for partner in partners:
-        await tell(context.bot, partner.id, texts.partner_unpaired(name))
+        unit.notify(partner.id, texts.partner_unpaired(name))

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import Update
-
 from bot import keyboards, texts
-from bot.chat import enter, say
-from bot.context import Context, services
+from bot.unit import Unit, unit_of_work
 from nudges.library import nudges_by_id
 from nudges.schedule import local_date
 from nudges.times import format_time_of_day
@@ -14,17 +11,17 @@ from nudges.zones import zone
 from storage import deliveries, users
 
 
-async def today(update: Update, context: Context) -> None:
-    now = services(context).clock()
-    async with services(context).database.transaction() as session:
-        user = await enter(session=session, update=update, now=now)
-        partner = await users.partner_of(session=session, user=user)
-        latest = await deliveries.latest_for(session=session, user_id=user.id)
+@unit_of_work
+async def today(unit: Unit) -> None:
+    """/today: the latest nudge of today again, else when the next one comes."""
+    user, now = unit.sender, unit.now
+    partner = await users.partner_of(session=unit.session, user=user)
+    latest = await deliveries.latest_for(session=unit.session, user_id=user.id)
     if user.timezone is None or user.nudge_time is None:
-        await say(context, user.id, texts.TODAY_NOT_SET_UP)
+        unit.reply(texts.TODAY_NOT_SET_UP)
         return
     if partner is None:
-        await say(context, user.id, texts.TODAY_NOT_PAIRED)
+        unit.reply(texts.TODAY_NOT_PAIRED)
         return
     nudge = nudges_by_id().get(latest.nudge_id) if latest is not None else None
     if (
@@ -32,22 +29,18 @@ async def today(update: Update, context: Context) -> None:
         and nudge is not None
         and latest.local_date == local_date(now, user.timezone)
     ):
-        await say(
-            context,
-            user.id,
+        unit.reply(
             texts.nudge_message(nudge, partner.first_name),
             keyboards.for_nudge(nudge.kind, latest.id or 0),
         )
         return
     if user.next_due_at is None:
-        await say(context, user.id, texts.TODAY_PAUSED)
+        unit.reply(texts.TODAY_PAUSED)
         return
     local_due = user.next_due_at.astimezone(zone(user.timezone))
     when = "today" if local_due.date() == local_date(now, user.timezone) else "tomorrow"
     if (local_due.date() - local_date(now, user.timezone)).days > 1:
         when = f"on {local_due:%A, %d %B}"
-    await say(
-        context,
-        user.id,
+    unit.reply(
         texts.next_nudge_at(format_time_of_day(local_due.time()), user.timezone, when),
     )

@@ -249,7 +249,7 @@ class _DriverSql:
         """The values in the driver's order. `converted` remembers the conversions of dates
         and datetimes across the rows of one executemany, which mostly share them."""
         values = []
-        for name, process, fixed in self.parameters:
+        for name, process, bound_value in self.parameters:
             if name in given:
                 value = given[name]
                 if process is None or value is None:
@@ -261,10 +261,10 @@ class _DriverSql:
                     values.append(converted[key])
                 else:
                     values.append(process(value))
-            elif fixed is _REQUIRED:
+            elif bound_value is _REQUIRED:
                 raise KeyError(f"no value for the parameter {name!r}")
             else:
-                values.append(fixed)
+                values.append(bound_value)
         return values
 
 
@@ -320,10 +320,10 @@ class DriverStatement:
                     # A column default SQLAlchemy would fill in as it executes: not here.
                     raise ValueError(f"give {name!r} too: its default is SQLAlchemy's to fill")
                 if bind.required or self.column_keys is not None:
-                    fixed = _REQUIRED
+                    bound_value = _REQUIRED
                 else:
-                    fixed = bind.value if process is None else process(bind.value)
-                parameters.append((name, process, fixed))
+                    bound_value = bind.value if process is None else process(bind.value)
+                parameters.append((name, process, bound_value))
             found = _DriverSql(compiled.string, tuple(parameters))
             self._compiled[(dialect.name, many)] = found
         return found
