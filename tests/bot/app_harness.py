@@ -67,6 +67,10 @@ class RunningApp:
         assert len(self.fake.callback_answers()) == answers + 1, "the press was not answered"
         return dict(self.fake.callback_answers()[-1])
 
+    async def send_due_nudges(self) -> None:
+        """One dispatcher wave at the clock's now, as the running bot's tick would start."""
+        await self.services.dispatcher.run()
+
     def now_showing(self, user: FakeUser, message_id: int) -> SentMessage:
         """The bot's message with this id in `user`'s chat, as it is now (after edits)."""
         return next(m for m in self.fake.sent_to(user.id) if m.message_id == message_id)
