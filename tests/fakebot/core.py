@@ -119,8 +119,12 @@ class FakeTelegram:
         bot_id: int = 7000001,
         bot_username: str = "couplet_test_bot",
         bot_first_name: str = "Couplet",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`clock` times the recorded calls and the rate limit (seconds, any origin): a
+        virtual loop's `time` in tests that run on virtual time."""
         self.token = token
+        self._clock = clock
         self.bot_user: JsonDict = {
             "id": bot_id,
             "is_bot": True,
@@ -405,7 +409,7 @@ class FakeTelegram:
         return handler(params)
 
     def _allowed_by_rate_limit(self) -> bool:
-        return self._limiter is None or self._limiter.allow(time.monotonic())
+        return self._limiter is None or self._limiter.allow(self._clock())
 
     def _call_chat_id(self, params: Params) -> int | None:
         chat_id = parse_chat_id(params.get("chat_id"))
@@ -420,9 +424,7 @@ class FakeTelegram:
         status = 200 if body["ok"] else int(body["error_code"])
         if status == 429:
             self.http_429 += 1
-        call = RecordedCall(
-            method, params, chat_id, time.monotonic(), status, body.get("description")
-        )
+        call = RecordedCall(method, params, chat_id, self._clock(), status, body.get("description"))
         self.calls.append(call)
         self._calls_by_method.setdefault(method, []).append(call)
         self._touch()
