@@ -139,6 +139,7 @@ class FakeTelegram:
         self._updates_ready = threading.Condition(self._lock)
         # Long polls waiting on other threads' event loops, woken as soon as an update comes.
         self._poll_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._blocked_polls = 0  # long polls blocking a thread in `handle`
         self._version = 0
         self._calls_by_method: dict[str, list[RecordedCall]] = {}
         self._updates: deque[JsonDict] = deque()
@@ -452,7 +453,12 @@ class FakeTelegram:
         self._confirm(parse_int(params.get("offset")))
         timeout = float(params.get("timeout") or 0)
         if block and timeout > 0 and not self._updates:
-            self._updates_ready.wait_for(lambda: bool(self._updates), timeout)
+            self._blocked_polls += 1
+            self._touch()
+            try:
+                self._updates_ready.wait_for(lambda: bool(self._updates), timeout)
+            finally:
+                self._blocked_polls -= 1
         limit = min(max(parse_int(params.get("limit")) or 100, 1), 100)
         return list(itertools.islice(self._updates, limit))
 
@@ -908,6 +914,11 @@ class FakeTelegram:
             raise AssertionError(f"{error}\ntexts in chat: {self.texts_to(chat_id)!r}") from None
         return found[count - 1] if count else found[-1]
 
+    def polls_waiting(self) -> int:
+        """Long polls (getUpdates with a timeout) waiting right now for an update to come."""
+        with self._lock:
+            return self._blocked_polls + len(self._poll_waiters)
+
     def wait_until_consumed(self, timeout: float = 10.0) -> None:
         """Block until the bot has fetched and confirmed every queued update."""
         self.wait_for(lambda: self.pending_updates() == 0, timeout, what="updates consumed")
@@ -935,6 +946,7 @@ class FakeTelegram:
         waiter = (asyncio.get_running_loop(), woken)
         with self._lock:
             self._poll_waiters.add(waiter)
+            self._touch()
         try:
             while not self._poll_ready(offset) and time.monotonic() < deadline:
                 if stop is not None and stop():
