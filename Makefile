@@ -1,4 +1,5 @@
-# Couplet: `make run` sets up and starts the bot; `make test` sets up and runs every test.
+# Couplet: `make run` sets up and starts the bot; `make test` sets up and runs every test;
+# `make test-fast` leaves out PostgreSQL, the bot as a subprocess and the long randomised runs.
 # Every third-party package comes from a lock with hashes: requirements.lock for `make run`,
 # requirements-dev.lock for `make test` (see scripts/lock.py); `make lock` regenerates them.
 PYTHON ?= python3
@@ -13,7 +14,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 INSTALL_SELF := PYTHONWARNINGS="ignore:Editable installation" \
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 
-.PHONY: run migrate test lint lock lock-upgrade check-lock check-migrations clean
+.PHONY: run migrate test test-fast lint lock lock-upgrade check-lock check-migrations clean
 
 run: $(VENV)/.installed
 	$(BIN)/python -m bot
@@ -24,6 +25,12 @@ migrate: $(VENV)/.installed
 test: check-lock check-migrations
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The quick loop while coding (under a minute): no PostgreSQL, no e2e suite, no soak runs
+# (pytest markers `postgresql`, `e2e`, `soak`: see tests/conftest.py, tests/e2e/conftest.py).
+# CI runs `make test`, which runs everything.
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/pytest -m "not e2e and not postgresql and not soak"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

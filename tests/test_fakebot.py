@@ -1,12 +1,13 @@
 """The fake Telegram Bot API works with the real python-telegram-bot, over HTTP and in-process."""
 
+import asyncio
 import contextlib
 import datetime as dtm
 import socket
 import threading
-import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -44,6 +45,8 @@ TOKEN = "7000001:TEST-fake-token"
 ALICE = FakeUser(1001, "Alice", username="alice")
 BOB = FakeUser(1002, "Bob", last_name="Stone", language_code="de")
 GROUP_ID = -100500
+AN_HOUR = 3600.0  # a delay or a long poll no test waits out
+GUARD_SECONDS = 30.0  # ends a test whose waiting never ends, instead of hanging for the hour
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:Deprecated since version v22.2:telegram.warnings.PTBDeprecationWarning"
@@ -387,11 +390,12 @@ async def test_delayed_answer_times_out_but_is_delivered(
     new_bot: BotFactory, fake: FakeTelegram
 ) -> None:
     async with new_bot(read_timeout=0.2) as slow_bot:
-        fake.delay_next("sendMessage", 1.0)
-        started = time.monotonic()
-        with pytest.raises(TimedOut):
-            await slow_bot.send_message(ALICE.id, "slow")
-        assert time.monotonic() - started < 0.9
+        fake.delay_next("sendMessage", AN_HOUR)
+        # Only the read timeout can end this call within the hour (the guard ends the test
+        # if it does not: a client that waited for the answer would still be waiting).
+        async with asyncio.timeout(GUARD_SECONDS):
+            with pytest.raises(TimedOut):
+                await slow_bot.send_message(ALICE.id, "slow")
         assert fake.texts_to(ALICE.id) == ["slow"]
         assert (await slow_bot.send_message(ALICE.id, "fast")).text == "fast"
 
@@ -581,12 +585,18 @@ def test_get_updates_offset_limit_and_long_poll(fake: FakeTelegram) -> None:
     assert body == {"ok": True, "result": []}
     assert fake.pending_updates() == 0
 
-    timer = threading.Timer(0.05, fake.send_text, args=(BOB, "late"))
-    started = time.monotonic()
-    timer.start()
-    _, body = fake.handle("getUpdates", {"offset": first + 3, "timeout": 5})
-    timer.join()
-    assert time.monotonic() - started < 2
+    answers: list[dict[str, Any]] = []
+
+    def long_poll() -> None:
+        answers.append(fake.handle("getUpdates", {"offset": first + 3, "timeout": AN_HOUR})[1])
+
+    poller = threading.Thread(target=long_poll, daemon=True)
+    poller.start()
+    fake.wait_for(lambda: fake.polls_waiting() == 1, what="the long poll waiting")
+    fake.send_text(BOB, "late")  # arrives while the poll waits: it must end the poll
+    poller.join(GUARD_SECONDS)  # (only ends the test if the poll waits out its hour)
+    assert not poller.is_alive(), "the long poll did not end when the update came"
+    (body,) = answers
     assert [u["message"]["text"] for u in body["result"]] == ["late"]
 
 

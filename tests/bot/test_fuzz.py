@@ -42,6 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot import texts
 from bot.context import Services
 from tests.bot.app_harness import RunningApp, running_app
@@ -1002,6 +1004,7 @@ async def fuzz(path: Path, *, seed: int = SEED, updates: int = UPDATES) -> FuzzR
     return FuzzRun(sent, len(fake.calls), auditor.findings, problems, auditor, coverage)
 
 
+@pytest.mark.soak
 async def test_ten_thousand_hostile_updates_never_crash_the_bot_or_break_its_data(
     tmp_path: Path,
 ) -> None:

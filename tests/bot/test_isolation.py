@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -374,6 +375,7 @@ def test_the_partner_of_the_moment_does_see_the_answer_so_the_check_is_not_vacuo
     assert story.leaks == []
 
 
+@pytest.mark.soak
 @settings(
     max_examples=80,  # 30 to 40 s on two cores
     deadline=None,

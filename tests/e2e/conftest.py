@@ -12,6 +12,15 @@ import pytest
 from tests.e2e.harness import TOKEN, BotProcess
 from tests.fakebot import FakeBotApiServer, FakeTelegram, FakeUser
 
+E2E = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `e2e` every test here (`make test-fast` leaves them out)."""
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.e2e)
+
 
 class TestClock:
     """Writes the instant the bot process reads as 'now' (COUPLET_TEST_CLOCK_FILE)."""

@@ -138,9 +138,9 @@ def test_sigterm_mid_wave_stops_within_ten_seconds_and_the_rest_come_after_a_res
     test_clock.set(DUE + timedelta(seconds=1))
     bot = start_bot(MAX_MESSAGES_PER_SECOND="0")
     fake.wait_for(lambda: len(fake.calls_for("sendMessage")) >= 100, timeout=30)
-    started = wall.monotonic()
-    assert bot.stop() == 0
-    assert wall.monotonic() - started < 10
+    # The promise itself is a deadline: not stopped ten seconds after SIGTERM, it is killed
+    # (exit code -9), so the exit code says whether it stopped in time; nothing is timed.
+    assert bot.stop(timeout=10) == 0
     sent_at_stop = len(nudge_counts(fake, users))
     assert sent_at_stop < 500
     assert rows(db_path, "SELECT count(*) FROM deliveries WHERE status = 'sending'") == [(0,)]

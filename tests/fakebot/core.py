@@ -119,8 +119,12 @@ class FakeTelegram:
         bot_id: int = 7000001,
         bot_username: str = "couplet_test_bot",
         bot_first_name: str = "Couplet",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`clock` times the recorded calls and the rate limit (seconds, any origin): a
+        virtual loop's `time` in tests that run on virtual time."""
         self.token = token
+        self._clock = clock
         self.bot_user: JsonDict = {
             "id": bot_id,
             "is_bot": True,
@@ -135,6 +139,7 @@ class FakeTelegram:
         self._updates_ready = threading.Condition(self._lock)
         # Long polls waiting on other threads' event loops, woken as soon as an update comes.
         self._poll_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._blocked_polls = 0  # long polls blocking a thread in `handle`
         self._version = 0
         self._calls_by_method: dict[str, list[RecordedCall]] = {}
         self._updates: deque[JsonDict] = deque()
@@ -405,7 +410,7 @@ class FakeTelegram:
         return handler(params)
 
     def _allowed_by_rate_limit(self) -> bool:
-        return self._limiter is None or self._limiter.allow(time.monotonic())
+        return self._limiter is None or self._limiter.allow(self._clock())
 
     def _call_chat_id(self, params: Params) -> int | None:
         chat_id = parse_chat_id(params.get("chat_id"))
@@ -420,9 +425,7 @@ class FakeTelegram:
         status = 200 if body["ok"] else int(body["error_code"])
         if status == 429:
             self.http_429 += 1
-        call = RecordedCall(
-            method, params, chat_id, time.monotonic(), status, body.get("description")
-        )
+        call = RecordedCall(method, params, chat_id, self._clock(), status, body.get("description"))
         self.calls.append(call)
         self._calls_by_method.setdefault(method, []).append(call)
         self._touch()
@@ -450,7 +453,12 @@ class FakeTelegram:
         self._confirm(parse_int(params.get("offset")))
         timeout = float(params.get("timeout") or 0)
         if block and timeout > 0 and not self._updates:
-            self._updates_ready.wait_for(lambda: bool(self._updates), timeout)
+            self._blocked_polls += 1
+            self._touch()
+            try:
+                self._updates_ready.wait_for(lambda: bool(self._updates), timeout)
+            finally:
+                self._blocked_polls -= 1
         limit = min(max(parse_int(params.get("limit")) or 100, 1), 100)
         return list(itertools.islice(self._updates, limit))
 
@@ -906,6 +914,11 @@ class FakeTelegram:
             raise AssertionError(f"{error}\ntexts in chat: {self.texts_to(chat_id)!r}") from None
         return found[count - 1] if count else found[-1]
 
+    def polls_waiting(self) -> int:
+        """Long polls (getUpdates with a timeout) waiting right now for an update to come."""
+        with self._lock:
+            return self._blocked_polls + len(self._poll_waiters)
+
     def wait_until_consumed(self, timeout: float = 10.0) -> None:
         """Block until the bot has fetched and confirmed every queued update."""
         self.wait_for(lambda: self.pending_updates() == 0, timeout, what="updates consumed")
@@ -933,6 +946,7 @@ class FakeTelegram:
         waiter = (asyncio.get_running_loop(), woken)
         with self._lock:
             self._poll_waiters.add(waiter)
+            self._touch()
         try:
             while not self._poll_ready(offset) and time.monotonic() < deadline:
                 if stop is not None and stop():

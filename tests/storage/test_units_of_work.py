@@ -7,6 +7,7 @@ take the write lock first (`BEGIN IMMEDIATE`), so they take turns instead of fai
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -58,6 +59,34 @@ async def test_a_unit_of_work_commits_its_changes_and_a_failing_one_changes_noth
     assert names == {1: "Robin", 2: "Sam"}
 
 
+class LockAttempts:
+    """Sees `Database.run` try to take the SQLite write lock: every `BEGIN IMMEDIATE` on its
+    synchronous connection, as SQLite traces it (refused tries included), so a test waits
+    until a try was refused instead of sleeping and hoping one was made. Within one `run`,
+    a second try means the first was refused. Watch before that connection opens."""
+
+    def __init__(self, database: Database) -> None:
+        self.tries = 0
+        self.refused = asyncio.Event()
+        engine = database._sync_engine  # the connection `run` uses on a SQLite file
+        assert engine is not None
+        event.listen(engine, "connect", self._trace)
+
+    def _trace(self, dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.set_trace_callback(self._statement)
+
+    def _statement(self, sql: str) -> None:
+        if sql == "BEGIN IMMEDIATE":
+            self.tries += 1
+            if self.tries >= 2:
+                self.refused.set()
+
+    async def until_refused_or_done(self, unit: asyncio.Task[Any]) -> None:
+        refused = asyncio.create_task(self.refused.wait())
+        await asyncio.wait({refused, unit}, return_when=asyncio.FIRST_COMPLETED)
+        refused.cancel()
+
+
 @pytest.fixture
 async def sqlite_file(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'couplet.sqlite3'}")
@@ -68,8 +97,13 @@ async def sqlite_file(tmp_path: Path) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+@pytest.fixture
+def lock_attempts(sqlite_file: Database) -> LockAttempts:
+    return LockAttempts(sqlite_file)
+
+
 async def test_a_unit_of_work_waits_while_a_session_holds_the_sqlite_file(
-    sqlite_file: Database,
+    sqlite_file: Database, lock_attempts: LockAttempts
 ) -> None:
     session_began = asyncio.Event()
     release_session = asyncio.Event()
@@ -84,26 +118,27 @@ async def test_a_unit_of_work_waits_while_a_session_holds_the_sqlite_file(
     holder = asyncio.create_task(long_session())
     await session_began.wait()
     unit = asyncio.create_task(sqlite_file.run(rename(1, "Robin")))
-    await asyncio.sleep(0.05)
-    assert not unit.done()  # waiting (asynchronously: this test goes on meanwhile)
+    await lock_attempts.until_refused_or_done(unit)
+    assert not unit.done()  # refused, and waiting (asynchronously: this test goes on meanwhile)
+    assert lock_attempts.refused.is_set()
     release_session.set()
     await asyncio.wait_for(asyncio.gather(holder, unit), timeout=5)
     assert await sqlite_file.run(name_of(1)) == "Robin"  # it ran after the session
 
 
 async def test_a_session_that_read_before_a_unit_of_work_committed_can_still_write(
-    sqlite_file: Database,
+    sqlite_file: Database, lock_attempts: LockAttempts
 ) -> None:
     """With deferred transactions this failed with 'database is locked' at once: the
     session's snapshot went stale when the other connection committed."""
     read_done = asyncio.Event()
-    unit_done = asyncio.Event()
+    unit_tried = asyncio.Event()
 
     async def read_then_write() -> None:
         async with sqlite_file.transaction() as session:
             (name,) = (await session.exec(text("SELECT first_name FROM users WHERE id = 2"))).one()
             read_done.set()
-            await unit_done.wait()
+            await unit_tried.wait()
             await session.exec(
                 text("UPDATE users SET first_name = :name WHERE id = 2"),
                 params={"name": name + "!"},
@@ -112,8 +147,8 @@ async def test_a_session_that_read_before_a_unit_of_work_committed_can_still_wri
     session = asyncio.create_task(read_then_write())
     await read_done.wait()
     unit = asyncio.create_task(sqlite_file.run(rename(1, "Robin")))
-    await asyncio.sleep(0.05)
-    unit_done.set()
+    await lock_attempts.until_refused_or_done(unit)  # it committed, or tried and must wait
+    unit_tried.set()
     await asyncio.wait_for(asyncio.gather(session, unit), timeout=5)
     assert await sqlite_file.run(name_of(1)) == "Robin"
     assert await sqlite_file.run(name_of(2)) == "Sam!"
