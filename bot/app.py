@@ -205,7 +205,11 @@ def build_application(
     return application
 
 
+DISPATCH_RUN_STARTS = "dispatch run starts"  # (DEBUG: the e2e tests count the runs)
+
+
 async def _dispatch_tick(context: Context) -> None:
+    log.debug(DISPATCH_RUN_STARTS)
     await services(context).dispatcher.run()
 
 

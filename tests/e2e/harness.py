@@ -6,8 +6,11 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from bot.app import DISPATCH_RUN_STARTS
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:AAE2e-TestTokenThatMustNeverBeLogged_x"
@@ -81,3 +84,16 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def let_ticks_pass(self, runs: int = 3, *, timeout: float = 30) -> None:
+        """Waits until `runs` more dispatcher runs have started in this process's log (at
+        LOG_LEVEL=DEBUG), so at least `runs - 1` whole runs came after this call: runs
+        never overlap. What a wrong extra send would need to show has then happened."""
+        target = self.log().count(DISPATCH_RUN_STARTS) + runs
+        deadline = time.monotonic() + timeout
+        while self.log().count(DISPATCH_RUN_STARTS) < target:
+            if not self.running:
+                raise AssertionError(f"the bot exited; its log:\n{self.log()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"fewer than {runs} dispatcher runs in {timeout} s")
+            time.sleep(0.05)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time as wall
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
@@ -23,18 +22,13 @@ def nudge_counts(fake: FakeTelegram, user_ids: list[int]) -> Counter[int]:
     return counts
 
 
-def settle(fake: FakeTelegram, seconds: float = 1.0) -> None:
-    """Lets a few dispatcher ticks pass (0.2 s each) so a wrong extra send would show."""
-    wall.sleep(seconds)
-
-
 def test_restarts_before_during_and_after_the_due_minute_give_exactly_one_nudge(
     fake: FakeTelegram, start_bot: StartBot, test_clock: TestClock, db_path: Path
 ) -> None:
     users = populate(db_path, 3)
     test_clock.set(DUE - timedelta(seconds=30))
     bot = start_bot()
-    settle(fake)
+    bot.let_ticks_pass()
     assert nudge_counts(fake, users) == Counter()
     bot.stop()  # a restart just before the due minute
     test_clock.set(DUE)
@@ -43,13 +37,13 @@ def test_restarts_before_during_and_after_the_due_minute_give_exactly_one_nudge(
     test_clock.set(DUE + timedelta(seconds=30))
     bot.stop()  # a restart within the due minute, after sending
     bot = start_bot()
-    settle(fake)
+    bot.let_ticks_pass()
     assert nudge_counts(fake, users) == Counter({user: 1 for user in users})
     bot.stop()  # down through the next morning's nudge, back 90 minutes late
     test_clock.set(DUE + timedelta(days=1, minutes=90))
-    start_bot()
+    bot = start_bot()
     fake.wait_for(lambda: sum(nudge_counts(fake, users).values()) == 12, timeout=15)
-    settle(fake)
+    bot.let_ticks_pass()
     assert nudge_counts(fake, users) == Counter({user: 2 for user in users})
 
 
@@ -65,9 +59,9 @@ def test_a_sigkill_mid_wave_never_doubles_a_nudge_and_the_rest_still_arrive(
     sent_before_kill = len(fake.calls_for("sendMessage"))
     assert sent_before_kill < 500, "the wave finished before the kill; make sends slower"
 
-    start_bot(MAX_MESSAGES_PER_SECOND="0")
+    bot = start_bot(MAX_MESSAGES_PER_SECOND="0")
     fake.wait_for(lambda: len(nudge_counts(fake, users)) >= 500 - 8, timeout=60)
-    settle(fake)
+    bot.let_ticks_pass()
     counts = nudge_counts(fake, users)
     assert max(counts.values()) == 1, "someone got two nudges for one date"
     missing = set(users) - set(counts)
@@ -90,7 +84,7 @@ def test_slow_down_answers_and_a_blocked_partner_through_the_real_process(
     fake.block(blocked)
     fake.fail_next("sendMessage", status=429, retry_after=1)
     test_clock.set(DUE)
-    start_bot()
+    bot = start_bot()
     fake.wait_for(
         lambda: (
             any("can't reach" in m.text for m in fake.sent_to(partner))
@@ -98,7 +92,7 @@ def test_slow_down_answers_and_a_blocked_partner_through_the_real_process(
         ),
         timeout=15,
     )
-    settle(fake)
+    bot.let_ticks_pass()
     assert fake.http_429 == 1
     assert nudge_counts(fake, users[2:]) == Counter({users[2]: 1, users[3]: 1})
     notices = [m.text for m in fake.sent_to(partner) if "can't reach" in m.text]
@@ -144,7 +138,7 @@ def test_sigterm_mid_wave_stops_within_ten_seconds_and_the_rest_come_after_a_res
     sent_at_stop = len(nudge_counts(fake, users))
     assert sent_at_stop < 500
     assert rows(db_path, "SELECT count(*) FROM deliveries WHERE status = 'sending'") == [(0,)]
-    start_bot(MAX_MESSAGES_PER_SECOND="0")
+    bot = start_bot(MAX_MESSAGES_PER_SECOND="0")
     fake.wait_for(lambda: len(nudge_counts(fake, users)) == 500, timeout=60)
-    settle(fake)
+    bot.let_ticks_pass()
     assert max(nudge_counts(fake, users).values()) == 1

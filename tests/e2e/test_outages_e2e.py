@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot import texts
 from tests.e2e.conftest import StartBot, TestClock, rows
 from tests.e2e.couples import DUE, populate
-from tests.e2e.test_daily_nudge_e2e import nudge_counts, settle
+from tests.e2e.test_daily_nudge_e2e import nudge_counts
 from tests.e2e.test_webhook_e2e import get, post, start_webhook_bot
 from tests.fakebot import FakeBotApiServer, FakeTelegram, FakeUser
 from tests.phone import Phone
@@ -67,6 +67,7 @@ def test_postgresql_stopped_across_the_nudge_minute_costs_no_nudge_and_no_messag
             url,
             COUPLET_TEST_CLOCK_FILE=str(test_clock.path),
             DISPATCH_INTERVAL_SECONDS="0.2",
+            LOG_LEVEL="DEBUG",
         )
         fake.wait_for(lambda: nudge_counts(fake, users) == Counter(users), 15)
         before = fake.send_text(alex, "kept before the outage")
@@ -78,7 +79,7 @@ def test_postgresql_stopped_across_the_nudge_minute_costs_no_nudge_and_no_messag
         test_clock.set(DUE + DAY + timedelta(seconds=10))  # the next nudges are due now
         during = fake.send_text(sam, "written while the database is away")
         assert post(port, during) == 503  # not acknowledged: Telegram will deliver it again
-        settle(fake, 2.0)  # ten dispatcher ticks into a stopped database
+        process.let_ticks_pass(10)  # ten dispatcher runs into a stopped database
         assert process.running
         assert nudge_counts(fake, users) == Counter(users)
 
@@ -88,7 +89,7 @@ def test_postgresql_stopped_across_the_nudge_minute_costs_no_nudge_and_no_messag
         assert post(port, during) == 200  # Telegram's redelivery
         after = fake.send_text(alex, "written once it was back")
         assert post(port, after) == 200
-        settle(fake)
+        process.let_ticks_pass()
         assert nudge_counts(fake, users) == Counter(users * 2)
         stored = pg_rows(url, "SELECT message_id FROM answer_parts ORDER BY id")
         assert stored == [
@@ -142,7 +143,7 @@ def test_the_bot_api_failing_then_hanging_across_the_nudge_minute_costs_no_nudge
     fake.come_back()
     test_clock.set(DUE + timedelta(minutes=3))  # past the second retry
     fake.wait_for(lambda: nudge_counts(fake, users) == Counter(users), 30)
-    settle(fake)
+    bot.let_ticks_pass()
     assert nudge_counts(fake, users) == Counter(users)
     (reply,) = Phone(fake, FakeUser(users[0], f"U{users[0]}")).send("/help", timeout=30)
     assert "/today" in reply.text  # polling came back by itself
@@ -210,7 +211,7 @@ def test_a_full_disk_gets_a_kind_reply_loses_nothing_and_recovers_by_itself(
     filler.unlink()  # there is room again; nobody restarts anything
     (reply,) = alex.send("kept once there was room again")
     assert reply.text != texts.DATABASE_FULL
-    settle(fake)
+    bot.let_ticks_pass()
     stored = rows(database, "SELECT text FROM answer_parts ORDER BY id")
     assert stored == [("kept before the disk filled up",), ("kept once there was room again",)]
     assert kept != texts.DATABASE_FULL
