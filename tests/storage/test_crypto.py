@@ -37,7 +37,7 @@ def a_token_shaped(ciphertext_blocks: int = 1, version: bytes = b"\x80") -> str:
 
 
 async def test_0007_marks_only_real_fernet_tokens_sealed_and_keeps_typed_text(
-    database_url: str,
+    empty_database_url: str,
 ) -> None:
     """Rows written at revision 0006 (where `enc1:` meant sealed), then upgraded."""
     real = "enc1:" + Fernet(A.encode()).encrypt(b"sealed before 0007").decode()
@@ -53,7 +53,7 @@ async def test_0007_marks_only_real_fernet_tokens_sealed_and_keeps_typed_text(
         "hello",
         None,  # a voice note without a caption
     ]
-    database = Database(database_url)
+    database = Database(empty_database_url)
     try:
         await upgrade_to(database, "0006")
         async with database.engine.begin() as connection:
