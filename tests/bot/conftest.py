@@ -8,6 +8,8 @@ import pytest
 from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 
+from tests.bot.app_harness import RunningApp, running_app
+from tests.conftest import FrozenClock
 from tests.fakebot import FakeTelegram, FakeTelegramRequest
 
 TOKEN = "123456789:AAInProcessTestTokenNeverLogged_xyzab"
@@ -25,3 +27,14 @@ async def telegram_bot(fake: FakeTelegram) -> AsyncIterator[ExtBot[None]]:
     bot: ExtBot[None] = ExtBot(TOKEN, request=request, defaults=Defaults(parse_mode=ParseMode.HTML))
     async with bot:
         yield bot
+
+
+@pytest.fixture
+async def app(
+    database_url: str, fake: FakeTelegram, clock: FrozenClock
+) -> AsyncIterator[RunningApp]:
+    """The real bot in process, on each database, at the test's clock (Monday 07:00 in
+    Berlin unless a module says otherwise); no handler error may reach the error handler."""
+    async with running_app(fake, database_url=database_url, clock=clock, token=TOKEN) as running:
+        yield running
+        assert running.errors == []

@@ -6,14 +6,10 @@ The black-box version runs the real process in tests/e2e/test_replies_e2e.py."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
-
 from bot import texts
-from tests.bot.app_harness import RunningApp, a_paired_couple, fix_nudges, onboard, running_app
-from tests.bot.conftest import TOKEN
+from tests.bot.app_harness import RunningApp, a_paired_couple, fix_nudges, onboard
 from tests.conftest import FrozenClock
 from tests.fakebot import FakeTelegram, FakeUser, SentMessage
 
@@ -23,20 +19,6 @@ KIM = FakeUser(765_432_198, "Kim")
 MONDAY = date(2026, 11, 23)
 MONDAY_7 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
 DUE = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(MONDAY_7)
-
-
-@pytest.fixture
-async def app(
-    database_url: str, fake: FakeTelegram, clock: FrozenClock
-) -> AsyncIterator[RunningApp]:
-    async with running_app(fake, database_url=database_url, clock=clock, token=TOKEN) as running:
-        yield running
-        assert running.errors == []
 
 
 async def days_of(app: RunningApp, clock: FrozenClock, nudges: list[str]) -> None:

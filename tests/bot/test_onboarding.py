@@ -5,10 +5,7 @@ The black-box versions run the real process in tests/e2e/test_pairing_e2e.py."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-
-import pytest
 
 from bot import texts
 from storage.models import OnboardingStep, User
@@ -20,20 +17,6 @@ from tests.fakebot import FakeTelegram, FakeUser
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")
 START = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 07:00 in Berlin, 15:00 in Tokyo
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(START)
-
-
-@pytest.fixture
-async def app(
-    database_url: str, fake: FakeTelegram, clock: FrozenClock
-) -> AsyncIterator[RunningApp]:
-    async with running_app(fake, database_url=database_url, clock=clock, token=TOKEN) as running:
-        yield running
-        assert running.errors == []
 
 
 async def stored(app: RunningApp, user: FakeUser) -> User | None:

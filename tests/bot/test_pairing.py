@@ -6,17 +6,14 @@ these run in seconds and say what is stored."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlmodel import col, select
 
 from bot import texts
 from nudges.invites import WRONG_CODE_LIMIT
 from storage.models import Invite, OnboardingStep, Pair, User
-from tests.bot.app_harness import RunningApp, onboard, running_app
-from tests.bot.conftest import TOKEN
+from tests.bot.app_harness import RunningApp, onboard
 from tests.conftest import FrozenClock
 from tests.fakebot import FakeTelegram, FakeUser
 
@@ -26,20 +23,6 @@ KIM = FakeUser(765_432_198, "Kim")
 ROBIN = FakeUser(654_321_987, "Robin")
 START = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 CODE = re.compile(r"/join ([A-Za-z0-9_-]{24})")
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(START)
-
-
-@pytest.fixture
-async def app(
-    database_url: str, fake: FakeTelegram, clock: FrozenClock
-) -> AsyncIterator[RunningApp]:
-    async with running_app(fake, database_url=database_url, clock=clock, token=TOKEN) as running:
-        yield running
-        assert running.errors == []
 
 
 async def invite_code(app: RunningApp, user: FakeUser) -> str:
