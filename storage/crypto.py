@@ -100,8 +100,20 @@ def _open(stored: str) -> str:
     """The text of a sealed value; raises InvalidToken if no configured key opens it."""
     if _keyring.cipher is None or not stored.startswith(PREFIX):
         raise InvalidToken
-    token = stored.removeprefix(PREFIX).encode("ascii", errors="replace")
-    return _keyring.cipher.decrypt(token).decode("utf-8")
+    return _keyring.cipher.decrypt(_token(stored)).decode("utf-8")
+
+
+def _token(stored: str) -> bytes:
+    """The Fernet token in a sealed value (`enc1:<token>`)."""
+    return stored.removeprefix(PREFIX).encode("ascii", errors="replace")
+
+
+def _opens(key: Fernet, token: bytes) -> bool:
+    try:
+        key.decrypt(token)
+    except InvalidToken:
+        return False
+    return True
 
 
 def text_of(part: AnswerPart) -> str | Literal[Unreadable.ANSWER] | None:
@@ -207,12 +219,9 @@ async def rotate(
                     new_value, _ = stored_form(value)
                     report.sealed_from_clear += await _replace(session, part_id, value, new_value)
                     continue
-                token = value.removeprefix(PREFIX).encode("ascii", errors="replace")
-                try:
-                    first.decrypt(token)
+                token = _token(value)
+                if _opens(first, token):
                     continue  # already under the first key
-                except InvalidToken:
-                    pass
                 try:
                     new_value = PREFIX + cipher.rotate(token).decode("ascii")
                 except InvalidToken:

@@ -21,7 +21,7 @@ START = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
 class Broken(Exception):
-    pass
+    """What the handler under test raises."""
 
 
 async def stored_user(app: RunningApp, user_id: int) -> User | None:

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import texts
+from tests.conftest import IN_CI
 from tests.e2e.conftest import StartBot, TestClock, rows
 from tests.e2e.couples import DUE, populate
 from tests.e2e.test_daily_nudge_e2e import nudge_counts
@@ -160,6 +161,8 @@ def test_the_bot_api_failing_then_hanging_across_the_nudge_minute_costs_no_nudge
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 4 MB filesystem of its own (tmpfs), so the test can fill it up for real."""
     if os.geteuid() != 0:
+        if IN_CI:
+            pytest.fail("CI runs as root, so the full-disk test must run there")
         pytest.skip("mounting a small filesystem needs root (CI runs as root)")
     mount_point = tmp_path / "small-disk"
     mount_point.mkdir()
