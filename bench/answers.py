@@ -58,7 +58,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "bench-answers-secret"
 WEBHOOK_URL = "https://couplet.bench.invalid/telegram"
-DUE = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, as tests/e2e/couples
+DUE = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, as testbed/couples
 DAY = date(2026, 11, 23)
 REPLY_TIMEOUT = 10.0  # an answer without a reply this long after it is an error
 WEBHOOK_CONNECTIONS = 40  # Telegram's default max_connections for a webhook
@@ -83,21 +83,21 @@ def _ensure_repo_on_path() -> None:
 _ensure_repo_on_path()
 
 from bench.processes import in_child  # noqa: E402
-from tests.e2e.harness import TOKEN, BotProcess  # noqa: E402
-from tests.fakebot import FakeBotApiServer, FakeTelegram, FakeUser  # noqa: E402
+from fakegram import FakeBotApiServer, FakeTelegram, FakeUser  # noqa: E402
+from testbed.bot_process import TOKEN, BotProcess  # noqa: E402
 
 # ----------------------------------------------------------------------------- set-up
 
 
 def populate_with_questions(database_url: str, users: int) -> list[int]:
-    """`users // 2` pairs due at DUE (tests/e2e/couples.populate), each with a question
+    """`users // 2` pairs due at DUE (testbed/couples.populate), each with a question
     nudge fixed for DAY; returns the user ids."""
     from sqlalchemy import insert
 
     from nudges.library import MAIN_CATEGORIES, Kind, load_library
     from storage.db import Database
     from storage.models import PairDay
-    from tests.e2e.couples import populate
+    from testbed.couples import populate
 
     pairs = users // 2
     user_ids = populate(database_url, pairs)
@@ -495,7 +495,7 @@ def database(kind: str, workdir: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{workdir / 'answers.sqlite3'}"
         return
-    from tests.postgres import running_postgres
+    from testbed.postgres import running_postgres
 
     with running_postgres() as server:
         yield server.create_database()

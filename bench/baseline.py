@@ -79,7 +79,7 @@ def peak_rss_mb() -> float:
 
 def _populate_child(db_path: str, users: int, result: Any) -> None:
     _ensure_repo_on_path()
-    from tests.e2e.couples import populate
+    from testbed.couples import populate
 
     started = perf_counter()
     populate(Path(db_path), users // 2)
@@ -141,7 +141,7 @@ def _couplet_child(db_path: str, base_url: str, result: Any) -> None:
 
     from bot.app import build_application
     from bot.config import Settings
-    from tests.e2e.couples import DUE
+    from testbed.couples import DUE
 
     import_seconds = perf_counter() - imports_started
     before_everyone = DUE - timedelta(hours=1)
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     users = max(2, min(arguments.users, 2_000_000))
     _ensure_repo_on_path()
     from bench.processes import in_child
-    from tests.fakebot import FakeBotApiServer, FakeTelegram
+    from fakegram import FakeBotApiServer, FakeTelegram
 
     workdir = Path(tempfile.mkdtemp(prefix="couplet-bench-baseline-"))
     try:

@@ -74,7 +74,7 @@ DB_NAME = "bench-dispatch.sqlite3"
 
 
 def _ensure_repo_on_path() -> None:
-    """`tests.fakebot` (and the project) import from the repository root."""
+    """`fakegram` (and the project) import from the repository root."""
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
 
@@ -253,7 +253,7 @@ class ThreadFake:
 
     def __init__(self) -> None:
         _ensure_repo_on_path()
-        from tests.fakebot import FakeBotApiServer, FakeTelegram
+        from fakegram import FakeBotApiServer, FakeTelegram
 
         self.fake = FakeTelegram(TOKEN)
         self.server = FakeBotApiServer(self.fake)
@@ -277,7 +277,7 @@ class ThreadFake:
 def serve_fake(connection: Connection) -> None:
     """Child-process entry: the fake Bot API, driven by commands over `connection`."""
     _ensure_repo_on_path()
-    from tests.fakebot import FakeBotApiServer, FakeTelegram
+    from fakegram import FakeBotApiServer, FakeTelegram
 
     fake = FakeTelegram(TOKEN)
     with FakeBotApiServer(fake) as server:
@@ -790,7 +790,7 @@ def sqlite_database(keep: Path | None) -> Iterator[str]:
 @contextmanager
 def postgresql_database() -> Iterator[str]:
     """A throwaway PostgreSQL server (as the tests start one) and a new database in it."""
-    from tests.postgres import running_postgres
+    from testbed.postgres import running_postgres
 
     with running_postgres() as server:
         yield server.create_database()

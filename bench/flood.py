@@ -49,8 +49,8 @@ from bench.answers import (
     users_nudged,
     wait_until,
 )
-from tests.e2e.harness import TOKEN
-from tests.fakebot import FakeBotApiServer, FakeTelegram, FakeUser
+from fakegram import FakeBotApiServer, FakeTelegram, FakeUser
+from testbed.bot_process import TOKEN
 
 OTHERS = 20
 TARGET_P95_MS = 300.0

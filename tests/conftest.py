@@ -13,7 +13,7 @@ import pytest
 
 from storage.db import Database
 from storage.migrate import upgrade_to_head
-from tests.postgres import PostgresMissing, PostgresServer, running_postgres
+from testbed.postgres import PostgresMissing, PostgresServer, running_postgres
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakebot import FakeTelegram, FakeUser, SentMessage
+from fakegram import FakeTelegram, FakeUser, SentMessage
 
 
 class Phone:

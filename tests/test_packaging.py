@@ -27,7 +27,7 @@ def test_building_the_project_metadata_warns_nothing(tmp_path: Path) -> None:
     source.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    for package in ("bot", "nudges", "storage"):
+    for package in ("bot", "nudges", "storage", "fakegram", "testbed"):
         shutil.copytree(
             ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
         )

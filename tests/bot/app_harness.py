@@ -19,8 +19,8 @@ from bot.app import build_application
 from bot.clock import Clock
 from bot.config import Settings
 from bot.context import Services
+from fakegram import FakeTelegram, FakeTelegramRequest, FakeUser, SentMessage
 from storage.models import Pair, PairDay, User
-from tests.fakebot import FakeTelegram, FakeTelegramRequest, FakeUser, SentMessage
 from tests.storage.factories import a_couple
 
 

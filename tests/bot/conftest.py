@@ -8,9 +8,9 @@ import pytest
 from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 
+from fakegram import FakeTelegram, FakeTelegramRequest
 from tests.bot.app_harness import RunningApp, running_app
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeTelegramRequest
 
 TOKEN = "123456789:AAInProcessTestTokenNeverLogged_xyzab"
 

@@ -14,12 +14,12 @@ from telegram.ext import Defaults, ExtBot
 from telegram.request import RequestData
 
 from bot.dispatch import Dispatcher
+from fakegram import FakeTelegram, FakeTelegramRequest
 from nudges.library import Kind, nudges_by_id
 from storage import deliveries, users
 from storage.db import Database
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeTelegramRequest
 from tests.storage.factories import a_couple
 
 PAUSE = "⏸ Busy week? Pause"

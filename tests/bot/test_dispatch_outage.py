@@ -17,13 +17,13 @@ from telegram.request import RequestData
 
 from bot.dispatch import Dispatcher
 from bot.outages import Outage, outage_of
+from fakegram import FakeTelegram, FakeTelegramRequest
 from storage.db import Database
 from storage.migrate import upgrade_to_head
+from testbed.postgres import PostgresServer
 from tests.bot.conftest import TOKEN
 from tests.bot.test_dispatch import MONDAY
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeTelegramRequest
-from tests.postgres import PostgresServer
 from tests.storage.factories import a_couple
 
 USERS = range(100, 130)  # fifteen couples, all due Monday morning

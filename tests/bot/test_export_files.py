@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from bot import exports
 from bot.context import Services
+from fakegram import FakeTelegram, FakeUser, SentMessage
 from storage.models import AnswerPart
 from tests.bot.app_harness import RunningApp, pair_up_with_nudges, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser, SentMessage
 from tests.storage.factories import a_long_journal
 from tests.storage.test_journal_pages import statements_run
 

@@ -13,12 +13,12 @@ from sqlalchemy import text
 from bot import texts
 from bot.chat import TAG
 from bot.flood import IncomingWindow
+from fakegram import FakeTelegram, FakeUser
 from storage.db import Database
+from testbed.couples import DUE, populate
 from tests.bot.app_harness import RunningApp, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.e2e.couples import DUE, populate
-from tests.fakebot import FakeTelegram, FakeUser
 
 MONDAY = date(2026, 11, 23)
 ALEX = FakeUser(1000, "Alex")

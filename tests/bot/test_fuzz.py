@@ -46,10 +46,10 @@ import pytest
 
 from bot import texts
 from bot.context import Services
+from fakegram import FakeTelegram, FakeUser, RecordedCall
 from tests.bot.app_harness import RunningApp, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser, RecordedCall
 
 SEED = 20_261_123
 UPDATES = 10_000

@@ -11,10 +11,10 @@ import pytest
 
 from bot import texts
 from bot.context import Services
+from fakegram import FakeTelegram, FakeUser
 from tests.bot.app_harness import RunningApp, pair_up, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser
 
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")

@@ -12,13 +12,13 @@ from sqlalchemy import text
 
 from bot import texts
 from bot.context import Services
+from fakegram import FakeTelegram, FakeUser
 from nudges.invites import WRONG_CODE_LIMIT, WRONG_CODE_WINDOW
 from storage import invites
 from storage.db import Database
 from tests.bot.app_harness import RunningApp, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser
 
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")

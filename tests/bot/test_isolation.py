@@ -41,10 +41,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.context import Services
+from fakegram import FakeTelegram, FakeUser, RecordedCall, UploadedFile
 from tests.bot.app_harness import RunningApp, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser, RecordedCall, UploadedFile
 
 MONDAY = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 07:00 in Berlin
 FIRST_NUDGE = MONDAY + timedelta(hours=1)  # everyone's 08:00

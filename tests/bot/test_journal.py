@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from bot import texts
+from fakegram import FakeTelegram, FakeUser, SentMessage
 from tests.bot.app_harness import RunningApp, a_paired_couple, fix_nudges, onboard
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser, SentMessage
 
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")

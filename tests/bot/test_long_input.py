@@ -13,12 +13,12 @@ from sqlalchemy import text
 
 from bot import texts
 from bot.chat import MAX_PARSED_TEXT
+from fakegram import FakeTelegram, FakeUser
+from fakegram.htmltext import parse_html
 from storage.db import Database
 from tests.bot.app_harness import RunningApp, pair_up, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser
-from tests.fakebot.htmltext import parse_html
 
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")

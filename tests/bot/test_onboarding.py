@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot import texts
+from fakegram import FakeTelegram, FakeUser
 from storage.models import OnboardingStep, User
 from tests.bot.app_harness import RunningApp, onboard, pair_up, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser
 
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")

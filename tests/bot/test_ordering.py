@@ -19,13 +19,13 @@ from telegram.request import RequestData
 from bot import texts
 from bot.chat import TAG
 from bot.ordering import CONCURRENT_UPDATES, InOrderPerChat
+from fakegram import FakeTelegram, FakeTelegramRequest, FakeUser
+from fakegram.request import request_params
 from storage.db import Database
+from testbed.couples import DUE, populate
 from tests.bot.app_harness import RunningApp, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.e2e.couples import DUE, populate
-from tests.fakebot import FakeTelegram, FakeTelegramRequest, FakeUser
-from tests.fakebot.request import request_params
 
 MONDAY = date(2026, 11, 23)
 QUESTION = "feelings-001"

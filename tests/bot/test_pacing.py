@@ -13,8 +13,8 @@ from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 
 from bot.pacing import PacedRateLimiter
+from fakegram import FakeTelegram, FakeTelegramRequest
 from tests.bot.conftest import TOKEN
-from tests.fakebot import FakeTelegram, FakeTelegramRequest
 from tests.virtual_time import run_in_virtual_time, virtual_loop
 
 Stalls = list[tuple[float, float]]

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from sqlmodel import col, select
 
 from bot import texts
+from fakegram import FakeTelegram, FakeUser
 from nudges.invites import WRONG_CODE_LIMIT
 from storage.models import Invite, OnboardingStep, Pair, User
 from tests.bot.app_harness import RunningApp, onboard
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser
 
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")

@@ -13,11 +13,11 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot import texts
+from fakegram import FakeTelegram, FakeUser, SentMessage
 from storage.models import AnswerPart, Pair
 from tests.bot.app_harness import RunningApp, a_paired_couple, fix_nudges, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser, SentMessage
 
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")

@@ -10,11 +10,11 @@ from sqlmodel import select
 
 from bot import texts
 from bot.context import Services
+from fakegram import FakeTelegram, FakeUser
 from storage.models import AnswerPart, Pair, User
 from tests.bot.app_harness import RunningApp, pair_up_with_nudges, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser
 
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 import pytest
 
 from bot import texts
+from fakegram import FakeTelegram, FakeUser, SentMessage
 from nudges.library import MAIN_CATEGORIES, topics_from_text
 from storage.models import Pair, User
 from tests.bot.app_harness import RunningApp, a_paired_couple, onboard, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser, SentMessage
 
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")

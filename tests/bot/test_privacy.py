@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import inspect, text
 
 from bot.context import Services
+from fakegram import FakeTelegram, FakeUser
 from storage.db import Database
 from tests.bot.app_harness import RunningApp, pair_up, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser
 
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")

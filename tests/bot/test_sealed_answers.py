@@ -14,13 +14,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 
 from bot import texts
+from fakegram import FakeTelegram, FakeUser
 from storage import crypto
 from storage.db import Database
+from testbed.couples import DUE, populate
 from tests.bot.app_harness import RunningApp, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.e2e.couples import DUE, populate
-from tests.fakebot import FakeTelegram, FakeUser
 
 MONDAY = date(2026, 11, 23)
 QUESTION = "feelings-001"

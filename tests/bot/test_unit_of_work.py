@@ -10,11 +10,11 @@ from telegram.ext import CommandHandler
 from bot import texts
 from bot.context import Services
 from bot.unit import Unit, unit_of_work
+from fakegram import FakeTelegram, FakeUser
 from storage.models import User
 from tests.bot.app_harness import RunningApp, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser
 
 ALEX = FakeUser(987_654_321, "Alex")
 START = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)

@@ -13,10 +13,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.config import Settings
 from bot.webhook import SECRET_HEADER, web_app
+from fakegram import FakeTelegram, FakeUser
 from tests.bot.app_harness import running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser
 
 SECRET = "s3cret_Token-for-tests"
 ALEX = FakeUser(501, "Alex")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import TOKEN, BotProcess
-from tests.fakebot import FakeBotApiServer, FakeTelegram, FakeUser
+from fakegram import FakeBotApiServer, FakeTelegram, FakeUser
+from testbed.bot_process import TOKEN, BotProcess
 
 E2E = Path(__file__).parent
 

@@ -6,9 +6,9 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from fakegram import FakeTelegram
+from testbed.couples import DUE, populate
 from tests.e2e.conftest import StartBot, TestClock, rows
-from tests.e2e.couples import DUE, populate
-from tests.fakebot import FakeTelegram
 
 
 def nudge_counts(fake: FakeTelegram, user_ids: list[int]) -> Counter[int]:
@@ -104,7 +104,7 @@ def test_slow_down_answers_and_a_blocked_partner_through_the_real_process(
 def test_today_shows_the_nudge_again_or_when_the_next_one_comes(
     fake: FakeTelegram, start_bot: StartBot, test_clock: TestClock, db_path: Path
 ) -> None:
-    from tests.fakebot import FakeUser
+    from fakegram import FakeUser
     from tests.phone import Phone
 
     users = populate(db_path, 1)

@@ -8,8 +8,8 @@ import sqlite3
 import stat
 from pathlib import Path
 
+from fakegram import FakeTelegram
 from tests.e2e.conftest import ALEX, StartBot
-from tests.fakebot import FakeTelegram
 from tests.phone import Phone
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from fakegram import FakeBotApiServer, FakeTelegram
 from storage.db import Database
+from testbed.bot_process import TOKEN, BotProcess
+from testbed.couples import DUE, populate
+from testbed.postgres import PostgresServer
 from tests.e2e.conftest import TestClock, wait_until_up
-from tests.e2e.couples import DUE, populate
-from tests.e2e.harness import TOKEN, BotProcess
-from tests.fakebot import FakeBotApiServer, FakeTelegram
-from tests.postgres import PostgresServer
 
 
 def nudge_counts(fake: FakeTelegram, user_ids: set[int]) -> Counter[int]:

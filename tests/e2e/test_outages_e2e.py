@@ -21,14 +21,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import texts
+from fakegram import FakeBotApiServer, FakeTelegram, FakeUser
+from testbed.couples import DUE, populate
+from testbed.postgres import running_postgres
 from tests.conftest import IN_CI
 from tests.e2e.conftest import StartBot, TestClock, rows
-from tests.e2e.couples import DUE, populate
 from tests.e2e.test_daily_nudge_e2e import nudge_counts
 from tests.e2e.test_webhook_e2e import get, post, start_webhook_bot
-from tests.fakebot import FakeBotApiServer, FakeTelegram, FakeUser
 from tests.phone import Phone
-from tests.postgres import running_postgres
 
 DAY = timedelta(days=1)
 

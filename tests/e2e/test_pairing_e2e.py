@@ -6,9 +6,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from fakegram import FakeTelegram, FakeUser
+from testbed.bot_process import BotProcess
 from tests.e2e.conftest import ALEX, KIM, ROBIN, SAM, TestClock, rows, wait_until_up
-from tests.e2e.harness import BotProcess
-from tests.fakebot import FakeTelegram, FakeUser
 from tests.phone import Phone
 
 T0 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -296,7 +296,7 @@ def test_start_up_with_a_bad_database_url_says_what_to_do(tmp_path: Path) -> Non
 def test_a_token_telegram_rejects_stops_with_one_line(
     fake: FakeTelegram, api: object, tmp_path: Path
 ) -> None:
-    from tests.fakebot import FakeBotApiServer
+    from fakegram import FakeBotApiServer
 
     assert isinstance(api, FakeBotApiServer)
     wrong = "987654321:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
@@ -329,8 +329,8 @@ def test_migrate_alone_creates_the_schema(tmp_path: Path) -> None:
 def test_a_second_process_on_the_same_sqlite_file_says_so_and_stops(
     bot: BotProcess, api: object, db_path: Path, tmp_path: Path
 ) -> None:
-    from tests.e2e.harness import TOKEN
-    from tests.fakebot import FakeBotApiServer
+    from fakegram import FakeBotApiServer
+    from testbed.bot_process import TOKEN
 
     assert isinstance(api, FakeBotApiServer)
     second = BotProcess(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+from fakegram import FakeTelegram, FakeUser, SentMessage
+from testbed.couples import DUE, populate
 from tests.e2e.conftest import StartBot, TestClock, rows
-from tests.e2e.couples import DUE, populate
-from tests.fakebot import FakeTelegram, FakeUser, SentMessage
 from tests.phone import Phone
 
 MONDAY = date(2026, 11, 23)

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from fakegram import FakeTelegram, FakeUser
 from storage import crypto
 from storage.db import Database
 from storage.models import AnswerPart
+from testbed.bot_process import TOKEN, BotProcess
+from testbed.couples import DUE, populate
 from tests.e2e.conftest import StartBot, TestClock, rows
-from tests.e2e.couples import DUE, populate
-from tests.e2e.harness import TOKEN, BotProcess
-from tests.fakebot import FakeTelegram, FakeUser
 from tests.phone import Phone
 
 ALEX = FakeUser(1000, "Alex")

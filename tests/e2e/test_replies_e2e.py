@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from fakegram import FakeTelegram, FakeUser, SentMessage
+from testbed.couples import DUE, populate
 from tests.e2e.conftest import StartBot, TestClock, rows
-from tests.e2e.couples import DUE, populate
-from tests.fakebot import FakeTelegram, FakeUser, SentMessage
 from tests.phone import Phone
 
 MONDAY = date(2026, 11, 23)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+from fakegram import FakeBotApiServer, FakeTelegram
+from testbed.bot_process import TOKEN, BotProcess
 from tests.e2e.conftest import StartBot, TestClock
-from tests.e2e.harness import TOKEN, BotProcess
-from tests.fakebot import FakeBotApiServer, FakeTelegram
 
 PROMPTLY = 5.0  # seconds: "stops within seconds"; a lost signal never stops at all
 

@@ -9,9 +9,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.e2e.harness import TOKEN, BotProcess
-from tests.fakebot import FakeBotApiServer, FakeTelegram, FakeUser
-from tests.postgres import running_postgres
+from fakegram import FakeBotApiServer, FakeTelegram, FakeUser
+from testbed.bot_process import TOKEN, BotProcess
+from testbed.postgres import running_postgres
 
 SECRET = "s3cret_Token-for-tests"
 ALEX = FakeUser(501, "Alex")

@@ -8,9 +8,9 @@ from urllib.parse import unquote, urlsplit
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from tests.fakebot.core import FakeTelegram
-from tests.fakebot.models import UploadedFile
-from tests.fakebot.params import decode_fields
+from fakegram.core import FakeTelegram
+from fakegram.models import UploadedFile
+from fakegram.params import decode_fields
 
 _UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}
 _NOT_FOUND = {"ok": False, "error_code": 404, "description": "Not Found"}

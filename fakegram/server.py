@@ -10,9 +10,9 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from tests.fakebot.core import FakeTelegram
-from tests.fakebot.models import UploadedFile
-from tests.fakebot.params import decode_fields, decode_value
+from fakegram.core import FakeTelegram
+from fakegram.models import UploadedFile
+from fakegram.params import decode_fields, decode_value
 
 _UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}
 _NOT_FOUND = {"ok": False, "error_code": 404, "description": "Not Found"}

@@ -4,7 +4,7 @@ from collections import deque
 from dataclasses import dataclass
 from http import HTTPStatus
 
-from tests.fakebot.models import ApiError
+from fakegram.models import ApiError
 
 BLOCKED_DESCRIPTION = "Forbidden: bot was blocked by the user"
 

@@ -7,8 +7,8 @@ import zlib
 from collections.abc import Iterable
 from typing import Any
 
-from tests.fakebot.htmltext import HtmlError, parse_html, utf16_len
-from tests.fakebot.models import UploadedFile, bad_request
+from fakegram.htmltext import HtmlError, parse_html, utf16_len
+from fakegram.models import UploadedFile, bad_request
 
 Params = dict[str, Any]
 JsonDict = dict[str, Any]

@@ -1,11 +1,11 @@
 """A fake Telegram Bot API for tests: python-telegram-bot talks to it over HTTP
 (`FakeBotApiServer`) or in-process (`FakeTelegramRequest`)."""
 
-from tests.fakebot.content import buttons_of
-from tests.fakebot.core import FakeTelegram
-from tests.fakebot.models import FakeUser, RecordedCall, SentMessage, UploadedFile
-from tests.fakebot.request import FakeTelegramRequest
-from tests.fakebot.server import FakeBotApiServer
+from fakegram.content import buttons_of
+from fakegram.core import FakeTelegram
+from fakegram.models import FakeUser, RecordedCall, SentMessage, UploadedFile
+from fakegram.request import FakeTelegramRequest
+from fakegram.server import FakeBotApiServer
 
 __all__ = [
     "FakeBotApiServer",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.app import DISPATCH_RUN_STARTS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456789:AAE2e-TestTokenThatMustNeverBeLogged_x"
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tests.fakebot.content import (
+from fakegram.content import (
     DEFAULT_SCOPE_KEY,
     NOT_COPIED,
     buttons_of,
@@ -39,14 +39,14 @@ from tests.fakebot.content import (
     with_entities,
     without_reply,
 )
-from tests.fakebot.faults import (
+from fakegram.faults import (
     BLOCKED_DESCRIPTION,
     FaultPlan,
     SlidingWindowLimiter,
     injected_error,
     too_many_requests,
 )
-from tests.fakebot.models import (
+from fakegram.models import (
     ApiError,
     FakeResponse,
     FakeUser,
