@@ -335,3 +335,21 @@ async def test_rate_limit_answers_429(bot: Bot, fake: FakeTelegram) -> None:
     assert fake.http_429 == 3
     fake.rate_limit(None)
     await bot.send_message(ALICE.id, "unlimited again")
+
+
+async def test_paid_broadcasts_have_a_rate_of_their_own(bot: Bot, fake: FakeTelegram) -> None:
+    fake.rate_limit(3, paid_broadcast=6)
+    outcomes = []
+    for number in range(8):
+        try:
+            await bot.send_message(ALICE.id, f"paid {number}", allow_paid_broadcast=True)
+            outcomes.append("ok")
+        except RetryAfter:
+            outcomes.append("429")
+    for number in range(4):  # ordinary sends still have the token's own 3 a second
+        try:
+            await bot.send_message(ALICE.id, f"ordinary {number}")
+            outcomes.append("ok")
+        except RetryAfter:
+            outcomes.append("429")
+    assert outcomes == ["ok"] * 6 + ["429"] * 2 + ["ok"] * 3 + ["429"]
