@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     users = max(2, min(arguments.users, 2_000_000))
     _ensure_repo_on_path()
-    from bench.processes import in_child
+    from bench.common import in_child
     from fakegram import FakeBotApiServer, FakeTelegram
 
     workdir = Path(tempfile.mkdtemp(prefix="couplet-bench-baseline-"))

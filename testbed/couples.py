@@ -23,8 +23,9 @@ def populate(
     first_id: int = 1000,
     names: tuple[str, str] | None = None,
     nudges: dict[date, str] | None = None,
+    due: datetime = DUE,
 ) -> list[int]:
-    """`pairs` couples in Berlin, nudge time 08:00, paired before it: all due at DUE.
+    """`pairs` couples in Berlin, nudge time 08:00, paired before it: all due at `due`.
 
     `names` names the first couple's partners (others are "U<id>"); `nudges` fixes the
     first couple's nudge for some dates, as if it had been chosen already."""
@@ -41,7 +42,7 @@ def populate(
                     "id": n + 1,
                     "user_a_id": a,
                     "user_b_id": b,
-                    "created_at": PAIRED_AT,
+                    "created_at": min(PAIRED_AT, due),
                     "seed": n,
                     "long_distance": False,
                 }
@@ -55,8 +56,8 @@ def populate(
                         "nudge_time": time(8, 0),
                         "onboarding_step": "done",
                         "pair_id": n + 1,
-                        "created_at": PAIRED_AT,
-                        "next_due_at": DUE,
+                        "created_at": min(PAIRED_AT, due),
+                        "next_due_at": due,
                     }
                 )
         async with database.transaction() as session:
