@@ -17,7 +17,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot import answers, texts
 from bot.chat import drop_buttons, redraw
-from bot.context import Context, services
+from bot.context import Context, Services, services
 from bot.keyboards import number_in, row_id
 from bot.unit import Unit, unit_of_work
 from nudges.checkin import FEELINGS, both_far_for, far_in_a_row
@@ -40,10 +40,14 @@ PICKER_TIMES = ("18:00", "19:00", "20:00", "21:00")
 
 
 async def send_due(context: Context) -> int:
+    """The tick's step (bot/app.py): see `send_due_now`."""
+    return await send_due_now(context.bot, services(context))
+
+
+async def send_due_now(bot: Bot, svc: Services) -> int:
     """Claims the check-ins (and offers) due now and sends them; returns how many went.
     At most `BATCHES_PER_TICK` batches a tick, so a Sunday evening with many pairs never
     holds the daily nudges back for long."""
-    svc = services(context)
     sent = 0
     for _ in range(BATCHES_PER_TICK):
         async with svc.database.transaction() as session:
@@ -53,7 +57,7 @@ async def send_due(context: Context) -> int:
                 limit=CLAIM_BATCH,
                 catch_up=svc.settings.catch_up,
             )
-        sent += await _send_all(context.bot, due)
+        sent += await _send_all(bot, due)
         if len(due) < CLAIM_BATCH:
             break
     return sent
