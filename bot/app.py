@@ -23,9 +23,11 @@ from telegram.request import BaseRequest
 
 from bot import (
     answers,
+    checkin,
     errors,
     help,
     journal,
+    on_this_day,
     onboarding,
     pairing,
     pause,
@@ -166,6 +168,8 @@ def build_application(
     application.add_handler(CallbackQueryHandler(pause.pause_button, pattern=r"^pause:"))
     application.add_handler(CallbackQueryHandler(privacy.delete_button, pattern=r"^delete:"))
     application.add_handler(CallbackQueryHandler(preferences.settings_button, pattern=r"^set:"))
+    application.add_handler(CallbackQueryHandler(checkin.checkin_button, pattern=r"^ci:"))
+    application.add_handler(CallbackQueryHandler(on_this_day.see_it, pattern=r"^otd:"))
     application.add_handler(CallbackQueryHandler(help.stale_button))
 
     # Plain messages: a location sets the time zone; anything else goes to the router,
@@ -184,7 +188,8 @@ def build_application(
 
     application.add_error_handler(errors.on_error)
 
-    # The daily nudges: one repeating tick claims whatever is due (see bot/dispatch.py).
+    # The daily nudges and the weekly check-ins: one repeating tick claims whatever is due
+    # (see bot/dispatch.py and bot/checkin.py).
     job_queue = application.job_queue
     assert job_queue is not None
     job_queue.run_repeating(
@@ -211,6 +216,7 @@ DISPATCH_RUN_STARTS = "dispatch run starts"  # (DEBUG: the e2e tests count the r
 async def _dispatch_tick(context: Context) -> None:
     log.debug(DISPATCH_RUN_STARTS)
     await services(context).dispatcher.run()
+    await checkin.send_due(context)  # the weekly check-ins, on the same tick and pace
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

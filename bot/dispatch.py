@@ -29,7 +29,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot import keyboards, outages, texts
+from bot import keyboards, memories, outages, texts
 from bot.chat import send_if_possible
 from bot.clock import Clock
 from bot.pacing import retry_seconds
@@ -37,6 +37,7 @@ from nudges.library import nudges_by_id
 from storage import deliveries
 from storage.db import Database
 from storage.deliveries import Blocked, DueNudge
+from storage.memories import Memory
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,8 @@ class Dispatcher:
         # `sending` whose requests never started. Lost with the process, like `sending`.
         self.unrecorded: list[tuple[DueNudge, Outcome]] = []
         self.unstarted: list[DueNudge] = []
+        # "On this day" lines of this run's claimed nudges, by delivery id (bot/memories.py).
+        self.memories: dict[int, Memory] = {}
 
     async def run(self) -> WaveReport:
         """Claims and sends until nothing more is due now (or a stop was asked for).
@@ -128,6 +131,7 @@ class Dispatcher:
         The outage is raised once the wave has stopped.
         """
         report = WaveReport()
+        self.memories = {}
         if self.unrecorded or self.unstarted:
             await self._record_and_mark(self.unrecorded, [], self.unstarted, report)
             log.info("the database is back: %d finished sends recorded", len(self.unrecorded))
@@ -231,6 +235,7 @@ class Dispatcher:
             return Outcome(Result.FAILED)
         text = _nudge_text(due.nudge_id, due.partner_name, due.welcome_back)
         markup = keyboards.for_nudge(nudge.kind, due.delivery_id)
+        text, markup = memories.with_memory(text, markup, self.memories.get(due.delivery_id))
         for _ in range(SEND_TRIES):
             try:
                 message = await self.bot.send_message(
@@ -316,6 +321,7 @@ class _DispatchRun:
                             )
                         )
                         self.waiting.extend(batch)
+                        dispatcher.memories |= await memories.for_batch(dispatcher.database, batch)
                         self.more_due = len(batch) >= dispatcher.batch_size
                     # Every finished send is recorded in the transaction that marks the next
                     # ones, and one that finishes during it was counted in flight: never more

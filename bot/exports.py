@@ -116,12 +116,21 @@ class MarkdownJournal:
         self._entries = 0
 
     def add(self, entry: Entry) -> None:
-        text = "".join("\n" + line for line in journal_lines(entry))
+        lines = checkin_lines(entry) if entry.get("checkin") else journal_lines(entry)
+        text = "".join("\n" + line for line in lines)
         if self._entries and self._files.size + len(text.encode("utf-8")) + 1 > self.limit:
             self._end()
             self._start()
         self._files.write(text)
         self._entries += 1
+
+    def add_checkins(self, checkins: list[Entry]) -> None:
+        """The weekly check-ins (newest first), in a section of their own before the days."""
+        if not checkins:
+            return
+        self._files.write("\n\n## " + texts.EXPORT_CHECKINS_TITLE)
+        for entry in reversed(checkins):
+            self.add(entry | {"checkin": True})
 
     def _end(self) -> None:
         self._files.write("\n")
@@ -142,6 +151,24 @@ def journal_lines(entry: Entry) -> list[str]:
         lines.append("- Done ✅")
     if entry["plan_choice"]:
         lines.append(f"- Plan: {'in' if entry['plan_choice'] == 'in' else 'not this time'}")
+    return lines
+
+
+def checkin_lines(entry: Entry) -> list[str]:
+    """One weekly check-in as Markdown lines: the day, and what each wrote."""
+    day = date.fromisoformat(entry["date"])
+    lines = ["", f"### {texts.EXPORT_CHECKIN_DAY} {day:%A %d %B %Y}", ""]
+    for who, answer in (("Me", entry["mine"]), ("My partner", entry["partner_shared_with_me"])):
+        if answer is None:
+            continue
+        if answer.get("unreadable"):
+            lines.append(f"- **{who}:** {texts.ANSWER_UNREADABLE}")
+        felt = texts.FEELING_WORDS.get(answer["felt"] or "", texts.EXPORT_NOT_ANSWERED)
+        lines.append(f"- **{who}** felt: {felt}")
+        if answer["appreciated"]:
+            lines.append(f"  - appreciated: {answer['appreciated']}")
+        if answer["more_of_next_week"]:
+            lines.append(f"  - a little more of: {answer['more_of_next_week']}")
     return lines
 
 

@@ -194,6 +194,7 @@ def _main(user: User, partner: User | None, pair: Pair | None, now: datetime) ->
             ]
         )
         rows.append([Button("⏸ Pause or resume", callback_data="pause:menu")])
+        rows.append([Button(texts.CHECKIN_SETTINGS_BUTTON, callback_data="ci:menu")])
     return text, InlineKeyboardMarkup(rows)
 
 

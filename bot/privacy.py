@@ -40,6 +40,7 @@ async def _write_and_send(
         data = exports.JsonExport(Path(directory), head, {"exported_at": now.isoformat()}, limit)
         await exports.write_all(data, _nudges(database, user_id, newest_first=False))
         journal = exports.MarkdownJournal(Path(directory), name, limit)
+        journal.add_checkins(head.get("checkins", []))
         await exports.write_all(journal, _nudges(database, user_id, newest_first=True))
         await _send(context, user_id, data.finish(), f"couplet-export-{stamp}", ".json")
         await _send(context, user_id, journal.finish(), f"couplet-journal-{stamp}", ".md")

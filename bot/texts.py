@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from nudges.checkin import Ago, Feeling
 from nudges.library import Category, Kind, Nudge
 
 # --- onboarding -------------------------------------------------------------------------
@@ -464,6 +465,159 @@ ALREADY_OUT = "Noted already 🌿"
 FOLLOW_UP = (
     "A gentle hello 🙂 Today's nudge is still here whenever you have a minute. Just reply to it."
 )
+
+# --- the weekly check-in and "on this day" ----------------------------------------------
+
+CHECKIN_OFFER = (
+    "<b>🫶 A weekly check-in?</b>\n\n"
+    "You've shared two weeks of small moments. If you like, once a week (Sundays at 19:00, "
+    "or a time you pick) you'd each tell me how close you felt, one thing you appreciated "
+    "and one thing you'd like a little more of. You see each other's once you've both "
+    "answered. Two minutes, and you can switch it off any time in /settings."
+)
+CHECKIN_YES_BUTTON = "Yes, let's try it 🌿"
+CHECKIN_NOT_NOW_BUTTON = "Not now"
+CHECKIN_NOT_NOW = "No problem 🌿 It's always there in /settings if you'd like it later."
+CHECKIN_DAYS = (
+    "Mondays",
+    "Tuesdays",
+    "Wednesdays",
+    "Thursdays",
+    "Fridays",
+    "Saturdays",
+    "Sundays",
+)
+
+
+def checkin_when(weekday: int, at: str) -> str:
+    return f"{CHECKIN_DAYS[weekday]} at {at}"
+
+
+def checkin_on(when: str, partner_name: str) -> str:
+    return (
+        f"Lovely 💞 Your weekly check-in is on: {when}, your time. I've told "
+        f"{escape(partner_name)}. The day and time are in /settings."
+    )
+
+
+def partner_changed_checkin(name: str, when: str | None) -> str:
+    if when is None:
+        return (
+            f"{escape(name)} switched off your weekly check-in. It's in /settings whenever "
+            "you'd like it back. 🌿"
+        )
+    return f"{escape(name)} set your weekly check-in: {when}, your time. 🫶"
+
+
+def checkin_settings(when: str | None) -> str:
+    state = f"On: {when}, each in your own time zone." if when else "Off."
+    return (
+        "<b>🫶 Weekly check-in</b> (shared)\n\n"
+        f"{state}\n\n"
+        "Once a week you each share how close you felt, one thing you appreciated and one "
+        "thing you'd like a little more of; you see each other's once you've both answered."
+    )
+
+
+CHECKIN_SETTINGS_BUTTON = "🫶 Weekly check-in"
+CHECKIN_SWITCH_ON = "Switch on"
+CHECKIN_SWITCH_OFF = "Switch off"
+
+FEELING_LABELS: dict[Feeling, str] = {
+    Feeling.VERY_CLOSE: "💞 Very close",
+    Feeling.CLOSE: "🤗 Close",
+    Feeling.OKAY: "🌤 Okay",
+    Feeling.A_BIT_FAR: "🌫 A bit far",
+    Feeling.FAR_APART: "🌧 Far apart",
+}
+
+
+def checkin_question(partner_name: str) -> str:
+    return (
+        "<b>🫶 Your weekly check-in</b>\n\n"
+        f"How connected did you feel to {escape(partner_name)} this week?"
+    )
+
+
+def ask_appreciated(partner_name: str) -> str:
+    return (
+        f"Thank you. What's one thing {escape(partner_name)} did this week that you "
+        "appreciated? Just write it here."
+    )
+
+
+ASK_MORE_OF = "And one thing you'd like a little more of next week?"
+CHECKIN_SKIP_BUTTON = "Skip"
+CHECKIN_TOO_LONG = (
+    "That's a lot to fit in one check-in 🙂 Could you keep it under 1,000 characters?"
+)
+CHECKIN_CLOSED = "This check-in has closed. The next one comes on its day 🌿"
+
+
+def checkin_saved(partner_name: str) -> str:
+    return f"Saved 💛 You'll see {escape(partner_name)}'s check-in once they've done theirs."
+
+
+def checkin_reveal(
+    partner_name: str, feeling: str | None, appreciated: str | None, more_of: str | None
+) -> str:
+    """The partner's check-in (the texts escaped here; None: skipped)."""
+    skipped = "<i>skipped</i>"
+    return (
+        f"<b>🫶 {escape(partner_name)}'s check-in</b>\n\n"
+        f"Felt this week: {feeling or skipped}\n"
+        f"Appreciated: {escape(appreciated) if appreciated else skipped}\n"
+        f"A little more of: {escape(more_of) if more_of else skipped}"
+    )
+
+
+# After two check-ins in a row where one of you felt a bit far (never says who).
+CHECKIN_GENTLE = (
+    "🌿 It's felt a little far lately, and that happens to every couple. An idea for the "
+    "coming week: twenty minutes for just the two of you, phones away, to ask each other "
+    "what would feel good right now."
+)
+# Once ever per pair: both felt far for four check-ins in a row. No link.
+CHECKIN_COUNSELLOR = (
+    "💛 These weeks have felt far for both of you. Talking with a couples counsellor is a "
+    "normal, kind thing to do for a relationship, not a last resort: many couples go "
+    "simply to look after what they have."
+)
+
+# In the Markdown export (plain text).
+EXPORT_CHECKINS_TITLE = "Weekly check-ins"
+EXPORT_CHECKIN_DAY = "Check-in of"
+EXPORT_NOT_ANSWERED = "not answered"
+FEELING_WORDS = {
+    Feeling.VERY_CLOSE.value: "very close",
+    Feeling.CLOSE.value: "close",
+    Feeling.OKAY.value: "okay",
+    Feeling.A_BIT_FAR.value: "a bit far",
+    Feeling.FAR_APART.value: "far apart",
+}
+
+MEMORY_AGO = {
+    Ago.YEAR: "A year ago today",
+    Ago.SIX_MONTHS: "Six months ago today",
+    Ago.MONTH: "A month ago today",
+}
+MEMORY_BUTTON = "📷 See it"
+MEMORY_GONE = "That day's answers are no longer here."
+
+
+def memory_line(ago: Ago, nudge_text: str) -> str:
+    """The short extra line of a morning message that brings back a day."""
+    short = nudge_text if len(nudge_text) <= 80 else nudge_text[:79].rstrip() + "…"
+    return f"📷 <i>{MEMORY_AGO[ago]} you both wrote about “{escape(short)}”. See it below.</i>"
+
+
+def memory_header(day: str, nudge_text: str) -> str:
+    return f"<b>📷 {day}</b>\n\n{escape(nudge_text)}"
+
+
+def memory_answer_header(author: str) -> str:
+    return f"<b>{escape(author)}</b>"
+
 
 # --- the journal ------------------------------------------------------------------------
 

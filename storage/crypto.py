@@ -119,12 +119,20 @@ def _opens(key: Fernet, token: bytes) -> bool:
 def text_of(part: AnswerPart) -> str | Literal[Unreadable.ANSWER] | None:
     """The words of an answer part as its author wrote them (None for media without a
     caption), or UNREADABLE if it is sealed and no configured key opens it."""
-    if not part.sealed or part.text is None:
-        return part.text
+    return opened(part.text, sealed=part.sealed, what=f"answer part {part.id}")
+
+
+def opened(
+    stored: str | None, *, sealed: bool, what: str
+) -> str | Literal[Unreadable.ANSWER] | None:
+    """Any stored answer text (an answer part's, a check-in's) as written, or UNREADABLE if
+    it is sealed and no configured key opens it (`what` names the row in the log)."""
+    if not sealed or stored is None:
+        return stored
     try:
-        return _open(part.text)
+        return _open(stored)
     except (InvalidToken, UnicodeDecodeError):
-        log.warning("answer part %s is sealed and no configured key opens it", part.id)
+        log.warning("%s is sealed and no configured key opens it", what)
         return UNREADABLE
 
 

@@ -12,13 +12,16 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
+    Time,
     UniqueConstraint,
     false,
 )
 from sqlmodel import Field, SQLModel
 
+from nudges.checkin import DEFAULT_TIME, DEFAULT_WEEKDAY
 from nudges.library import MAIN_CATEGORIES
 from storage.types import UTCDateTime
 
@@ -71,6 +74,14 @@ class User(SQLModel, table=True):
     )
     last_nudge_date: date | None = None
     blocked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    # The weekly check-in (bot/checkin.py): when this user's next one (or its first offer)
+    # is due, and when the offer reached them.
+    checkin_due_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True, index=True)
+    )
+    checkin_offered_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
 
 
 class Pair(SQLModel, table=True):
@@ -100,6 +111,25 @@ class Pair(SQLModel, table=True):
         default=None, sa_column=Column(UTCDateTime, nullable=True)
     )
     paused_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    # The weekly check-in, opted in per pair, on a day and time the pair picks (each partner
+    # gets it at that time in their own zone).
+    checkin_on: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    checkin_weekday: int = Field(
+        default=DEFAULT_WEEKDAY,
+        sa_column=Column(Integer, nullable=False, server_default=str(DEFAULT_WEEKDAY)),
+    )
+    checkin_time: time = Field(
+        default=DEFAULT_TIME,
+        sa_column=Column(Time, nullable=False, server_default=DEFAULT_TIME.strftime("%H:%M:%S")),
+    )
+    counsellor_line_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
+    )
+    # "On this day": the local date a memory was last offered on, and the day it brought back.
+    memory_offered_on: date | None = None
+    memory_of: date | None = None
 
 
 class ProcessedUpdate(SQLModel, table=True):
@@ -250,3 +280,55 @@ class AnswerPart(SQLModel, table=True):
     file_id: str | None = Field(default=None, max_length=256)
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     edited_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class CheckinStep(StrEnum):
+    """Where a check-in stands: the question it waits for, `done` once answered, `closed`
+    when it ended unanswered (the next one came, or the pair ended)."""
+
+    FEELING = "feeling"
+    APPRECIATED = "appreciated"
+    MORE_OF = "more_of"
+    DONE = "done"
+    CLOSED = "closed"
+
+
+class Checkin(SQLModel, table=True):
+    """One partner's weekly check-in (one per user and local date of the check-in).
+
+    The two free texts are stored like answer texts: sealed when a key is set (see
+    storage/crypto.py), read only through `storage.checkins`."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("user_id", "week_of", name="uq_checkins_user_week"),
+        Index("ix_checkins_pair_week", "pair_id", "week_of"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=Column(
+            BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    pair_id: int = Field(
+        sa_column=Column(ForeignKey("pairs.id", ondelete="CASCADE"), nullable=False)
+    )
+    week_of: date  # the local date it was sent on
+    step: CheckinStep = Field(
+        default=CheckinStep.FEELING,
+        sa_column=Column(_stored_as_text(CheckinStep), nullable=False),
+    )
+    feeling: str | None = Field(default=None, max_length=16)
+    appreciated: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    appreciated_sealed: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    more_of: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    more_of_sealed: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    sent_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    revealed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import invites
+from storage import checkins, invites
 from storage.models import Pair, User
 from storage.schedules import reschedule_pair_of
 
@@ -42,6 +42,7 @@ async def form(*, session: AsyncSession, inviter: User, joiner: User, now: datet
     await session.refresh(inviter)
     await session.refresh(joiner)
     await reschedule_pair_of(session=session, user=inviter, now=now)
+    await checkins.plan(session=session, pair=pair, now=now)
     return pair
 
 
@@ -62,6 +63,7 @@ async def end(*, session: AsyncSession, pair_id: int, now: datetime) -> list[Use
     for member in members:
         member.pair_id = None
         member.next_due_at = None
+    await checkins.close_for_pair(session=session, pair_id=pair_id, members=members, now=now)
     await invites.revoke_open(session=session, inviter_ids=[m.id for m in members], now=now)
     await session.flush()
     return members

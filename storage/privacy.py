@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from nudges.library import nudges_by_id
-from storage import crypto, pairs
+from storage import checkins, crypto, pairs
 from storage.models import AnswerPart, Delivery, Invite, Pair, User
 
 
@@ -62,6 +62,7 @@ async def export_profile(*, session: AsyncSession, user: User) -> dict[str, Any]
         for other in await session.exec(select(User).where(col(User.id).in_(others))):
             names[other.id] = other.first_name
     invites = list(await session.exec(select(Invite).where(Invite.inviter_id == user.id)))
+    weekly = await checkins.for_export(session=session, user_id=user.id)
     return {
         "profile": {
             "telegram_user_id": user.id,
@@ -99,7 +100,7 @@ async def export_profile(*, session: AsyncSession, user: User) -> dict[str, Any]
             }
             for i in invites
         ],
-    }
+    } | ({"checkins": weekly} if weekly else {})
 
 
 async def export_nudges(
@@ -195,6 +196,7 @@ async def erase(*, session: AsyncSession, user_id: int, now: datetime) -> list[U
     my_deliveries = select(Delivery.id).where(Delivery.user_id == user_id)
     await session.exec(delete(AnswerPart).where(col(AnswerPart.delivery_id).in_(my_deliveries)))
     await session.exec(delete(Delivery).where(col(Delivery.user_id) == user_id))
+    await checkins.erase(session=session, user_id=user_id)
     await session.exec(delete(Invite).where(col(Invite.inviter_id) == user_id))
     await session.exec(update(Pair).where(col(Pair.user_a_id) == user_id).values(user_a_id=None))
     await session.exec(update(Pair).where(col(Pair.user_b_id) == user_id).values(user_b_id=None))

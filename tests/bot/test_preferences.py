@@ -90,6 +90,7 @@ async def test_settings_show_what_is_stored_with_a_button_for_each(
         "🗂 Topics",
         "✈️ Long-distance",
         "⏸ Pause or resume",
+        "🫶 Weekly check-in",
     ]
 
 
