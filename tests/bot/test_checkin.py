@@ -11,12 +11,12 @@ from cryptography.fernet import Fernet
 from sqlmodel import select
 
 from bot import checkin, texts
+from fakegram import FakeTelegram, FakeUser, SentMessage
 from storage import checkins
 from storage.models import Checkin, CheckinStep, Pair, User
 from tests.bot.app_harness import RunningApp, a_paired_couple, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser, SentMessage
 
 ALEX = FakeUser(11, "Alex")
 SAM = FakeUser(12, "Sam")

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot import texts
+from fakegram import FakeTelegram, FakeUser, SentMessage
 from nudges.library import Kind, nudges_by_id
 from tests.bot.app_harness import RunningApp, a_paired_couple, fix_nudges, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser, SentMessage
 
 ALEX, SAM = FakeUser(21, "Alex"), FakeUser(22, "Sam")
 KIM, LEE = FakeUser(23, "Kim"), FakeUser(24, "Lee")

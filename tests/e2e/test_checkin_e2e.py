@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot import texts
+from fakegram import FakeTelegram, FakeUser
+from testbed.couples import populate
 from tests.e2e.conftest import StartBot, TestClock, rows
-from tests.e2e.couples import populate
-from tests.fakebot import FakeTelegram, FakeUser
 from tests.phone import Phone
 
 OFFER = datetime(2026, 12, 13, 18, 0, tzinfo=UTC)  # Sunday 19:00 in Berlin, after week two
