@@ -85,12 +85,17 @@ def font(size: int, weight: int = 400, *, italic: bool = False) -> ImageFont.Fre
 
 
 @cache
+def _missing_glyph() -> tuple[tuple[int, int], bytes]:
+    """How the font draws a character it has no glyph for (a code point never assigned)."""
+    mask = font(40).getmask("\U0010fffd")
+    return mask.size, bytes(mask)
+
+
+@cache
 def has_glyph(char: str) -> bool:
     """Whether Noto Sans draws this character (not its "missing" box, not nothing at all)."""
-    face = font(40)
-    mask = face.getmask(char)
-    missing = face.getmask("\U0010fffd")
-    if mask.size == missing.size and bytes(mask) == bytes(missing):
+    mask = font(40).getmask(char)
+    if (mask.size, bytes(mask)) == _missing_glyph():
         return False
     return char.isspace() or mask.getbbox() is not None
 
