@@ -18,6 +18,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # First: on SQLite a batch may copy `pairs`, and dropping the old copy would cascade.
+    with op.batch_alter_table("pairs", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("recap_with_checkin", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
     op.create_table(
         "pair_pauses",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -45,11 +51,6 @@ def upgrade() -> None:
             )
         )
     )
-
-    with op.batch_alter_table("pairs", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("recap_with_checkin", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
 
 
 def downgrade() -> None:
