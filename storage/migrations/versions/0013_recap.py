@@ -18,11 +18,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # First: on SQLite a batch may copy `pairs`, and dropping the old copy would cascade.
-    with op.batch_alter_table("pairs", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("recap_with_checkin", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Not in a batch: on SQLite a batch copies `pairs` and drops the old table, and with
+    # foreign keys on that drop unpairs every user (users.pair_id SET NULL) and deletes the
+    # pairs' days (CASCADE). SQLite adds a column with a constant default in place.
+    op.add_column(
+        "pairs",
+        sa.Column("recap_with_checkin", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
     op.create_table(
         "pair_pauses",
@@ -54,8 +56,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("pairs", schema=None) as batch_op:
-        batch_op.drop_column("recap_with_checkin")
+    op.drop_column("pairs", "recap_with_checkin")  # not in a batch either (see upgrade)
 
     with op.batch_alter_table("pair_pauses", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pair_pauses_pair_id"))
