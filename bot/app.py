@@ -33,6 +33,7 @@ from bot import (
     pause,
     preferences,
     privacy,
+    recap,
     router,
     texts,
     today,
@@ -153,6 +154,7 @@ def build_application(
     application.add_handler(CommandHandler("resume", pause.resume_command, COMMAND))
     application.add_handler(CommandHandler("today", today.today, COMMAND))
     application.add_handler(CommandHandler("history", journal.history, COMMAND))
+    application.add_handler(CommandHandler("recap", recap.recap_command, COMMAND))
     application.add_handler(CommandHandler("help", help.help_command, COMMAND))
     application.add_handler(MessageHandler(COMMAND & filters.COMMAND, help.unknown_command))
 

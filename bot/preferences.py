@@ -127,6 +127,9 @@ async def _change(
     if action == "ld":
         pair.long_distance = not pair.long_distance
         return "main", texts.partner_changed_long_distance(user.first_name, pair.long_distance)
+    if action == "recap":
+        pair.recap_with_checkin = not pair.recap_with_checkin
+        return "main", texts.partner_changed_recap(user.first_name, pair.recap_with_checkin)
     return None, None
 
 
@@ -177,6 +180,7 @@ def _main(user: User, partner: User | None, pair: Pair | None, now: datetime) ->
         long_distance=pair.long_distance if pair else None,
         spark=user.spark,
         pause=paused,
+        recap_with_checkin=pair.recap_with_checkin if pair else None,
     )
     rows = [
         [Button("⏰ Time", callback_data="set:time"), Button("🌍 Zone", callback_data="set:zone")],
@@ -193,6 +197,7 @@ def _main(user: User, partner: User | None, pair: Pair | None, now: datetime) ->
                 Button("✈️ Long-distance", callback_data="set:ld"),
             ]
         )
+        rows.append([Button("🖼 Recap with check-in", callback_data="set:recap")])
         rows.append([Button("⏸ Pause or resume", callback_data="pause:menu")])
         rows.append([Button(texts.CHECKIN_SETTINGS_BUTTON, callback_data="ci:menu")])
     return text, InlineKeyboardMarkup(rows)

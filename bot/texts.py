@@ -170,6 +170,7 @@ HELP = (
     "/timezone: your time zone\n"
     "/today: today's nudge again, or when the next one comes\n"
     "/history: your shared journal\n"
+    "/recap: a picture of your last eight weeks\n"
     "/pause: pause the nudges for a busy stretch (<code>/pause 1w</code>)\n"
     "/resume: nudges back on now\n"
     "/settings: your time, days, topics and more\n"
@@ -194,6 +195,7 @@ def settings_view(
     long_distance: bool | None,
     spark: bool,
     pause: str | None,
+    recap_with_checkin: bool | None = None,
 ) -> str:
     partner = escape(partner_name) if partner_name else "not paired yet (/invite)"
     lines = [
@@ -209,6 +211,11 @@ def settings_view(
         lines.append(f"🗂 Topics (shared): {topics}")
     if long_distance is not None:
         lines.append(f"✈️ Long-distance (shared): {'yes' if long_distance else 'no'}")
+    if recap_with_checkin is not None:
+        lines.append(
+            f"🖼 Recap picture with the weekly check-in (shared): "
+            f"{'on' if recap_with_checkin else 'off'}"
+        )
     if pause is not None:
         lines.append(f"⏸ {pause}")
     return "\n".join(lines)
@@ -251,6 +258,14 @@ def partner_changed_long_distance(name: str, on: bool) -> str:
     )
 
 
+def partner_changed_recap(name: str, on: bool) -> str:
+    state = "will come" if on else "won't come"
+    return (
+        f"{escape(name)} changed a shared setting: the picture of your weeks {state} with "
+        "your weekly check-in. /recap shows it any time."
+    )
+
+
 GROUP_ONLY_PRIVATE = (
     "Hi! I only work in private chats, so whatever you share stays between you and your "
     "partner. Tap my name and start a chat with me there. 💛"
@@ -288,6 +303,7 @@ COMMAND_MENU: list[tuple[str, str]] = [
     ("timezone", "Your time zone"),
     ("today", "Today's nudge again"),
     ("history", "Your shared journal"),
+    ("recap", "A picture of your last eight weeks"),
     ("pause", "Pause nudges for a busy stretch"),
     ("resume", "Nudges back on now"),
     ("settings", "Your settings"),
@@ -642,6 +658,31 @@ def journal_counts(both: int, notes: int, plans: int) -> str:
         f"Days you both showed up: <b>{both}</b> · notes exchanged: <b>{notes}</b> · "
         f"plans made: <b>{plans}</b>"
     )
+
+
+# --- /recap: a picture of your weeks (drawn, so no emoji inside the picture) --------------
+
+RECAP_CAPTION = "Your last eight weeks together 💛"
+RECAP_NOT_PAIRED = (
+    "The picture of your weeks is made of the days you share, so it starts once you're "
+    "paired. /invite makes a link for your partner. 💌"
+)
+RECAP_TITLE = "Your last eight weeks"
+RECAP_WEEKDAYS = ("M", "T", "W", "T", "F", "S", "S")
+RECAP_LEGEND = {
+    "both": "you both answered",
+    "one": "one of you answered",
+    "quiet": "a quiet day",
+    "paused": "paused",
+    "none": "no nudge",
+}
+RECAP_COUNT_LABELS = ("days you both showed up", "notes to each other", "plans made")
+RECAP_NO_NOTE = "Your notes to each other will show up here."
+
+
+def recap_note_from(name: str) -> str:
+    """Under the quoted note in the picture (plain text: drawn, not sent as HTML)."""
+    return f"from {name}"
 
 
 def journal_entry(day: str, title: str, nudge_text: str, lines: list[tuple[str, str]]) -> str:

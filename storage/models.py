@@ -130,6 +130,27 @@ class Pair(SQLModel, table=True):
     # "On this day": the local date a memory was last offered on, and the day it brought back.
     memory_offered_on: date | None = None
     memory_of: date | None = None
+    # The /recap picture also comes with the weekly check-in's reveal (shared, off at first).
+    recap_with_checkin: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+
+
+class PairPause(SQLModel, table=True):
+    """One pause of a pair, from when it was asked for to when it ended (or will end).
+
+    `Pair.paused_until` is what the scheduler reads; these rows only remember the pauses for
+    the /recap picture. A new pause while one runs moves its end; /resume ends it now.
+    """
+
+    __tablename__ = "pair_pauses"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pair_id: int = Field(
+        sa_column=Column(ForeignKey("pairs.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    started_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    ends_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
 class ProcessedUpdate(SQLModel, table=True):

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import checkins, invites
-from storage.models import Pair, User
+from storage.models import Pair, PairPause, User
 from storage.schedules import reschedule_pair_of
 
 
@@ -83,6 +83,11 @@ async def pause(
     pair = await session.get(Pair, user.pair_id)
     if pair is None:
         return None
+    running = await _running_pause(session, pair, now)
+    if running is not None:
+        running.ends_at = until
+    else:
+        session.add(PairPause(pair_id=pair.id, started_at=now, ends_at=until))
     pair.paused_until = until
     pair.paused_by = user.id
     for member in await session.exec(select(User).where(User.pair_id == pair.id)):
@@ -98,12 +103,40 @@ async def resume(*, session: AsyncSession, user: User, now: datetime) -> Pair | 
     pair = await session.get(Pair, user.pair_id)
     if pair is None or pair.paused_until is None or pair.paused_until <= now:
         return None
+    running = await _running_pause(session, pair, now)
+    if running is not None:
+        running.ends_at = now
     pair.paused_until = None
     pair.paused_by = None
     for member in await session.exec(select(User).where(User.pair_id == pair.id)):
         member.welcome_back = False
     await reschedule_pair_of(session=session, user=user, now=now)
     return pair
+
+
+async def _running_pause(session: AsyncSession, pair: Pair, now: datetime) -> PairPause | None:
+    """The pair's remembered pause that has not ended yet, if any."""
+    result = await session.exec(
+        select(PairPause)
+        .where(PairPause.pair_id == pair.id, col(PairPause.ends_at) > now)
+        .order_by(col(PairPause.started_at).desc())
+        .limit(1)
+    )
+    return result.first()
+
+
+async def pauses_between(
+    *, session: AsyncSession, pair_id: int, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The pair's pauses (start, end) that overlap [start, end)."""
+    rows = await session.exec(
+        select(PairPause.started_at, PairPause.ends_at).where(
+            PairPause.pair_id == pair_id,
+            col(PairPause.started_at) < end,
+            col(PairPause.ends_at) > start,
+        )
+    )
+    return [(started, ends) for started, ends in rows]
 
 
 def is_paused(pair: Pair | None, now: datetime) -> bool:

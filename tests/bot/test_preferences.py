@@ -80,6 +80,7 @@ async def test_settings_show_what_is_stored_with_a_button_for_each(
         long_distance=False,
         spark=False,
         pause=None,
+        recap_with_checkin=False,
     )
     assert labels(fake, settings) == [
         "⏰ Time",
@@ -89,6 +90,7 @@ async def test_settings_show_what_is_stored_with_a_button_for_each(
         "✨ Spark",
         "🗂 Topics",
         "✈️ Long-distance",
+        "🖼 Recap with check-in",
         "⏸ Pause or resume",
         "🫶 Weekly check-in",
     ]
@@ -167,14 +169,46 @@ async def test_someone_unpaired_has_their_own_settings_but_no_shared_ones(
     (message,) = await app.send(KIM, "/settings")
     assert "Partner: not paired yet (/invite)" in message.text
     assert "Topics" not in message.text and "Long-distance" not in message.text
+    assert "Recap picture" not in message.text
     assert labels(fake, message) == ["⏰ Time", "🌍 Zone", "📅 Days", "🔔 Follow-up", "✨ Spark"]
     settings = Settings(app, KIM, message)
     assert "One gentle follow-up: off" in await settings.tap("🔔 Follow-up")
 
-    for data in ("set:ld", "set:topics", "set:tp:feelings", "set:t:25:00", "set:d:9", "set:x"):
+    for data in (
+        "set:ld",
+        "set:recap",
+        "set:topics",
+        "set:tp:feelings",
+        "set:t:25:00",
+        "set:d:9",
+        "set:x",
+    ):
         answer = await app.press(KIM, message.message_id, data)
         assert answer.get("show_alert") is True, data
         assert answer.get("text") == texts.BUTTON_EXPIRED
     kim, pair = await stored(app, KIM)
     assert pair is None and kim.weekdays == 0b1111111 and not kim.follow_ups
     assert fake.sent_to(ALEX.id) == fake.sent_to(SAM.id) == []
+
+
+async def test_the_recap_with_the_check_in_is_off_at_first_shared_and_toggled_in_settings(
+    app: RunningApp, fake: FakeTelegram
+) -> None:
+    _, pair = await stored(app, ALEX)
+    assert pair is not None and pair.recap_with_checkin is False
+    (message,) = await app.send(ALEX, "/settings")
+    assert "Recap picture with the weekly check-in (shared): off" in message.text
+    settings = Settings(app, ALEX, message)
+
+    on = await settings.tap("🖼 Recap with check-in")
+    assert "Recap picture with the weekly check-in (shared): on" in on
+    _, pair = await stored(app, ALEX)
+    assert pair is not None and pair.recap_with_checkin is True
+    assert fake.texts_to(SAM.id) == [texts.partner_changed_recap("Alex", True)]
+    (seen_by_sam,) = await app.send(SAM, "/settings")
+    assert "Recap picture with the weekly check-in (shared): on" in seen_by_sam.text
+
+    off = await settings.tap("🖼 Recap with check-in")
+    assert "Recap picture with the weekly check-in (shared): off" in off
+    _, pair = await stored(app, ALEX)
+    assert pair is not None and pair.recap_with_checkin is False

@@ -1,0 +1,52 @@
+"""/recap: a picture of the pair's last eight weeks, sent as a photo.
+
+The facts are read in the update's transaction; the drawing (CPU work) runs in a worker
+thread after the commit, so the event loop goes on serving others meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from telegram import Bot, InputFile
+
+from bot import texts
+from bot.picture import render
+from bot.unit import Unit, unit_of_work
+from nudges.recap import RecapFacts
+from storage import recap
+from storage.db import Database
+from storage.models import User
+
+FILE_NAME = "couplet-recap.png"
+
+
+@unit_of_work
+async def recap_command(unit: Unit[User]) -> None:
+    """/recap: the sender's picture, or a kind word if they are not paired."""
+    facts = await recap.recap_facts(session=unit.session, viewer=unit.sender, now=unit.now)
+    if facts is None:
+        unit.reply(texts.RECAP_NOT_PAIRED)
+        return
+    bot, chat_id = unit.bot, unit.sender.id
+    unit.then(lambda: send_picture(bot, chat_id, facts))
+
+
+async def send_picture(bot: Bot, chat_id: int, facts: RecapFacts) -> None:
+    """Draws the picture off the event loop and sends it as a photo with its caption."""
+    png = await asyncio.to_thread(render, facts)
+    await bot.send_photo(chat_id, InputFile(png, filename=FILE_NAME), caption=texts.RECAP_CAPTION)
+
+
+async def picture_for(*, database: Database, user_id: int, now: datetime) -> bytes | None:
+    """One user's picture as PNG bytes (None if they are unknown or not paired), drawn in a
+    worker thread: for sending it with the weekly check-in's reveal."""
+    async with database.transaction() as session:
+        viewer = await session.get(User, user_id)
+        facts = (
+            await recap.recap_facts(session=session, viewer=viewer, now=now)
+            if viewer is not None
+            else None
+        )
+    return await asyncio.to_thread(render, facts) if facts is not None else None
