@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database
 
@@ -36,6 +37,31 @@ async def upgrade_to_head(database: Database) -> None:
 
 
 async def upgrade_to(database: Database, revision: str) -> None:
-    """Bring the schema to `revision` (tests of a data migration start from the one before)."""
-    async with database.engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(_config(sync), revision))
+    """Bring the schema to `revision` (tests of a data migration start from the one before).
+
+    On SQLite the foreign keys are off while migrating: Alembic's batch mode rebuilds a table
+    by copying it and dropping the old one, and with the keys on that drop would clear every
+    reference to it (`ON DELETE SET NULL` / `CASCADE`: everyone unpaired, their days gone).
+    SQLite ignores the pragma inside a transaction, so it is set before the migration's
+    transaction begins, and the keys are checked before it commits.
+    """
+    async with database.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            await _sqlite_foreign_keys(connection, on=False)
+        try:
+            async with connection.begin():
+                await connection.run_sync(lambda sync: command.upgrade(_config(sync), revision))
+                if sqlite:
+                    broken = await connection.exec_driver_sql("PRAGMA foreign_key_check")
+                    if broken.first() is not None:
+                        raise RuntimeError(f"migrating to {revision} broke a foreign key")
+        finally:
+            if sqlite:
+                await _sqlite_foreign_keys(connection, on=True)
+
+
+async def _sqlite_foreign_keys(connection: AsyncConnection, *, on: bool) -> None:
+    """Said to the driver, outside any transaction (SQLAlchemy would begin one first)."""
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
