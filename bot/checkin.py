@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import Forbidden, TelegramError
@@ -19,10 +20,11 @@ from bot import answers, texts
 from bot.chat import drop_buttons, redraw
 from bot.context import Context, Services, services
 from bot.keyboards import number_in, row_id
+from bot.recap import send_picture
 from bot.unit import Unit, unit_of_work
 from nudges.checkin import FEELINGS, both_far_for, far_in_a_row
 from nudges.times import format_time_of_day, parse_time_of_day
-from storage import checkins, pairs, users
+from storage import checkins, pairs, recap, users
 from storage.checkins import AWAITING_CHECKIN, Due, DueCheckin
 from storage.models import Checkin, CheckinStep, Pair, User
 
@@ -242,14 +244,19 @@ async def _finish(unit: Unit[User], mine: Checkin) -> None:
     care = await _care_line(unit, pair, user, partner)
     unit.reply(_reveal(partner.first_name, theirs, care))
     unit.notify(partner.id, _reveal(user.first_name, mine, care))
-    await recap_with_reveal(unit, pair)
+    await recap_with_reveal(unit, pair, partner)
 
 
-async def recap_with_reveal(unit: Unit[User], pair: Pair) -> None:
-    """What goes to both partners with the reveal besides the check-ins: the picture of
-    their weeks, if the pair chose it in /settings (issue 20, "A picture of your weeks").
-    That option comes with /recap; until the pair can choose it, nothing more is sent."""
-    del unit, pair
+async def recap_with_reveal(unit: Unit[User], pair: Pair, partner: User) -> None:
+    """With the reveal, each partner's own picture of their weeks (what /recap sends them),
+    if the pair chose it in /settings. Drawn after the commit, off the event loop; a picture
+    that cannot be sent is logged and takes nothing else with it."""
+    if not pair.recap_with_checkin:
+        return
+    for viewer in (unit.sender, partner):
+        facts = await recap.recap_facts(session=unit.session, viewer=viewer, now=unit.now)
+        if facts is not None:
+            unit.then(partial(send_picture, unit.bot, viewer.id, facts), quiet=True)
 
 
 async def _care_line(unit: Unit[User], pair: Pair, user: User, partner: User) -> str | None:

@@ -7,7 +7,6 @@ thread after the commit, so the event loop goes on serving others meanwhile.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
 from telegram import Bot, InputFile
 
@@ -16,7 +15,6 @@ from bot.picture import render
 from bot.unit import Unit, unit_of_work
 from nudges.recap import RecapFacts
 from storage import recap
-from storage.db import Database
 from storage.models import User
 
 FILE_NAME = "couplet-recap.png"
@@ -37,16 +35,3 @@ async def send_picture(bot: Bot, chat_id: int, facts: RecapFacts) -> None:
     """Draws the picture off the event loop and sends it as a photo with its caption."""
     png = await asyncio.to_thread(render, facts)
     await bot.send_photo(chat_id, InputFile(png, filename=FILE_NAME), caption=texts.RECAP_CAPTION)
-
-
-async def picture_for(*, database: Database, user_id: int, now: datetime) -> bytes | None:
-    """One user's picture as PNG bytes (None if they are unknown or not paired), drawn in a
-    worker thread: for sending it with the weekly check-in's reveal."""
-    async with database.transaction() as session:
-        viewer = await session.get(User, user_id)
-        facts = (
-            await recap.recap_facts(session=session, viewer=viewer, now=now)
-            if viewer is not None
-            else None
-        )
-    return await asyncio.to_thread(render, facts) if facts is not None else None

@@ -11,8 +11,9 @@ from cryptography.fernet import Fernet
 from sqlmodel import select
 
 from bot import checkin, texts
+from bot.picture import render
 from fakegram import FakeTelegram, FakeUser, SentMessage
-from storage import checkins
+from storage import checkins, recap
 from storage.models import Checkin, CheckinStep, Pair, User
 from tests.bot.app_harness import RunningApp, a_paired_couple, running_app
 from tests.bot.conftest import TOKEN
@@ -118,6 +119,43 @@ async def test_both_answer_and_each_sees_the_others_check_in_in_one_message(
     assert all((row.appreciated or "").startswith("enc1:") for row in rows)
     # After the check-in, a text answers the daily nudge again (nothing more is asked).
     assert (await app.send(ALEX, "hello"))[-1].raw_text != texts.ASK_MORE_OF
+
+
+async def test_with_the_recap_chosen_each_partner_also_gets_their_own_picture(
+    app: RunningApp, fake: FakeTelegram
+) -> None:
+    await switch_on(app)
+    async with app.stored() as session:
+        pair = (await session.exec(select(Pair))).one()
+        pair.recap_with_checkin = True
+    assert await at(app, FIRST) == 2
+    await answer(app, ALEX, "close", "the soup you made", None)
+    assert all(m.kind != "photo" for m in fake.sent_to(ALEX.id))  # not before both answered
+    await answer(app, SAM, "okay", "our walk", None)
+    for user, partner in ((ALEX, "Sam"), (SAM, "Alex")):
+        reveal, photo = fake.sent_to(user.id)[-2:]
+        assert f"{partner}'s check-in" in reveal.text
+        assert photo.kind == "photo" and photo.text == texts.RECAP_CAPTION
+        assert photo.file_bytes is not None and photo.file_bytes.startswith(b"\x89PNG")
+    # Each picture is its viewer's own: what /recap draws for them.
+    async with app.stored() as session:
+        for user in (ALEX, SAM):
+            viewer = await session.get(User, user.id)
+            assert viewer is not None
+            now = app.services.clock()
+            facts = await recap.recap_facts(session=session, viewer=viewer, now=now)
+            assert facts is not None
+            assert fake.sent_to(user.id)[-1].file_bytes == render(facts)
+
+
+async def test_without_the_recap_chosen_the_reveal_comes_alone(
+    app: RunningApp, fake: FakeTelegram
+) -> None:
+    await switch_on(app)
+    assert await at(app, FIRST) == 2
+    await answer(app, ALEX, "close", None, None)
+    await answer(app, SAM, "okay", None, None)
+    assert all(m.kind != "photo" for m in fake.sent_to(ALEX.id) + fake.sent_to(SAM.id))
 
 
 async def test_no_check_in_inside_a_pause_and_the_next_one_comes_after_it(
