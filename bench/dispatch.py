@@ -153,7 +153,7 @@ async def _populate(url: str, users: int) -> None:
                         "created_at": created,
                         "ended_at": None,
                         "seed": rng.getrandbits(62),
-                        "long_distance": False,
+                        "living": "together",
                     }
                     for pair_id in range(start, stop)
                 ],

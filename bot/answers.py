@@ -145,7 +145,7 @@ async def _answer(
     """What an answer does, by the nudge's kind (SPEC, Nudges: kinds and their flows)."""
     mine, theirs, partner, user = turn.mine, turn.theirs, turn.partner, turn.user
     kind = turn.nudge.kind
-    if kind == Kind.QUESTION:
+    if kind in (Kind.QUESTION, Kind.CHOICE, Kind.GUESS):  # choice, guess: in words for now
         if mine.revealed_at is not None:
             turn.share(texts.added_header(user.first_name), [part])
             return texts.answer_added_shared(partner.first_name)

@@ -166,6 +166,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(pause.pause_button, pattern=r"^pause:"))
     application.add_handler(CallbackQueryHandler(privacy.delete_button, pattern=r"^delete:"))
     application.add_handler(CallbackQueryHandler(preferences.settings_button, pattern=r"^set:"))
+    application.add_handler(CallbackQueryHandler(preferences.living_button, pattern=r"^live:"))
     application.add_handler(CallbackQueryHandler(help.stale_button))
 
     # Plain messages: a location sets the time zone; anything else goes to the router,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from nudges.choice import Living
 from nudges.library import Category, Kind, Nudge
 
 # --- onboarding -------------------------------------------------------------------------
@@ -190,7 +191,7 @@ def settings_view(
     days: str,
     topics: str | None,
     follow_ups: bool,
-    long_distance: bool | None,
+    living: str | None,
     spark: bool,
     pause: str | None,
 ) -> str:
@@ -206,8 +207,8 @@ def settings_view(
     ]
     if topics is not None:
         lines.append(f"🗂 Topics (shared): {topics}")
-    if long_distance is not None:
-        lines.append(f"✈️ Long-distance (shared): {'yes' if long_distance else 'no'}")
+    if living is not None:
+        lines.append(f"🏡 Where you live (shared): {living}")
     if pause is not None:
         lines.append(f"⏸ {pause}")
     return "\n".join(lines)
@@ -242,10 +243,32 @@ def partner_changed_topics(name: str, topics: str) -> str:
     return f"{escape(name)} changed your shared topics. Now: {topics}."
 
 
-def partner_changed_long_distance(name: str, on: bool) -> str:
-    state = "long-distance" if on else "in the same place"
+LIVING_NAMES: dict[Living | None, str] = {
+    Living.TOGETHER: "together, one home",
+    Living.NEARBY: "apart, but nearby",
+    Living.LONG_DISTANCE: "long-distance",
+    None: "not said yet",
+}
+LIVING_BUTTONS: dict[Living, str] = {
+    Living.TOGETHER: "🏡 We live together",
+    Living.NEARBY: "🚲 Apart, but nearby",
+    Living.LONG_DISTANCE: "✈️ Long-distance",
+}
+ASK_LIVING = (
+    "One quick thing so the nudges fit the two of you: where do you live? "
+    "Either of you can answer, for both of you. 🙂"
+)
+PICK_LIVING = "Where do you two live? It's shared, and the nudges fit it."
+LIVING_BUTTON = "🏡 Where we live"
+
+
+def living_set(living: Living) -> str:
+    return f"Got it: {LIVING_NAMES[living]}. The nudges will fit that. 💛"
+
+
+def partner_changed_living(name: str, living: Living) -> str:
     return (
-        f"{escape(name)} set your pair to {state}, so the nudges will fit that. "
+        f"{escape(name)} said you live {LIVING_NAMES[living]}, so the nudges will fit that. "
         "You can change it in /settings."
     )
 
@@ -312,14 +335,24 @@ CATEGORY_TITLES: dict[Category, str] = {
 }
 
 
-def _kind_hint(kind: Kind, partner_name: str) -> str:
+def _kind_hint(nudge: Nudge, partner_name: str) -> str:
     partner = escape(partner_name)
+    # Choice and guess are answered in words for now, like a question (answer to reveal);
+    # their buttons are not built yet.
+    if nudge.kind == Kind.CHOICE:
+        options = " / ".join(escape(option) for option in nudge.options)
+        return f"Reply with your pick: {options}. You'll see {partner}'s once you've both picked."
+    if nudge.kind == Kind.GUESS:
+        return (
+            f"Reply with your answer, then your guess: {escape(nudge.guess or '')} "
+            f"You'll see {partner}'s once you've both answered."
+        )
     return {
         Kind.QUESTION: f"Reply here. You'll see {partner}'s answer once you've both answered.",
         Kind.APPRECIATION: f"Reply with your note and I'll pass it straight to {partner}. 💌",
         Kind.ACTION: "Tap Done when you've done it, or tell me how it went.",
         Kind.PLAN: "Up for it? If you're both in, it's a plan.",
-    }[kind]
+    }[nudge.kind]
 
 
 def nudge_message(nudge: Nudge, partner_name: str, *, welcome_back: bool = False) -> str:
@@ -328,7 +361,7 @@ def nudge_message(nudge: Nudge, partner_name: str, *, welcome_back: bool = False
     return (
         f"{welcome}<b>{CATEGORY_TITLES[nudge.category]}</b>\n\n"
         f"{escape(nudge.text)}\n\n"
-        f"<i>{_kind_hint(nudge.kind, partner_name)}</i>"
+        f"<i>{_kind_hint(nudge, partner_name)}</i>"
     )
 
 

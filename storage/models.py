@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from nudges.choice import Living
 from nudges.library import MAIN_CATEGORIES
 from storage.types import UTCDateTime
 
@@ -94,7 +95,10 @@ class Pair(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     seed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    long_distance: bool = False
+    # Where the pair lives (asked once after pairing); None until one of them answers.
+    living: Living | None = Field(
+        default=None, sa_column=Column(_stored_as_text(Living), nullable=True)
+    )
     topics: str = Field(default=ALL_TOPICS, max_length=200)  # comma-separated categories
     paused_until: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True)
@@ -213,6 +217,12 @@ class Delivery(SQLModel, table=True):
     hearted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     plan_choice: str | None = Field(default=None, max_length=8)
+    # Choice and guess nudges with options: the option tapped (its index) about oneself,
+    # and the one guessed for the partner.
+    pick: int | None = None
+    guess_pick: int | None = None
+    # "Not today": set aside by this user (no follow-up; the partner is never told).
+    skipped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     follow_up_due_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True, index=True)
     )

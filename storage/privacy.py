@@ -85,7 +85,7 @@ async def export_profile(*, session: AsyncSession, user: User) -> dict[str, Any]
                 "ended_at": _plain(p.ended_at),
                 "current": p.id == user.pair_id,
                 "topics": p.topics.split(","),
-                "long_distance": p.long_distance,
+                "living": p.living.value if p.living else None,
                 "paused_until": _plain(p.paused_until),
             }
             for p in pair_rows

@@ -43,7 +43,7 @@ def populate(
                     "user_b_id": b,
                     "created_at": PAIRED_AT,
                     "seed": n,
-                    "long_distance": False,
+                    "living": "together",
                 }
             )
             for index, user_id in enumerate((a, b)):
