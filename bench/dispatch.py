@@ -573,7 +573,7 @@ def rendered_payloads(count: int) -> list[dict[str, Any]]:
         {
             "text": texts.nudge_message(nudge, "Sam" if index % 2 else "Alex"),
             "parse_mode": "HTML",
-            "reply_markup": keyboards.for_nudge(nudge.kind, 100_000 + index).to_dict(),
+            "reply_markup": keyboards.for_nudge(nudge, 100_000 + index).to_dict(),
         }
         for index, nudge in enumerate(library[::step][:count])
     ]

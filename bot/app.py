@@ -29,6 +29,7 @@ from bot import (
     onboarding,
     pairing,
     pause,
+    picks,
     preferences,
     privacy,
     router,
@@ -161,6 +162,9 @@ def build_application(
     application.add_handler(CallbackQueryHandler(answers.done_button, pattern=r"^done:"))
     application.add_handler(CallbackQueryHandler(answers.plan_button, pattern=r"^plan:"))
     application.add_handler(CallbackQueryHandler(answers.heart_button, pattern=r"^heart:"))
+    application.add_handler(CallbackQueryHandler(picks.pick_button, pattern=r"^opt:"))
+    application.add_handler(CallbackQueryHandler(picks.guess_button, pattern=r"^gue:"))
+    application.add_handler(CallbackQueryHandler(picks.not_today_button, pattern=r"^skip:"))
     application.add_handler(CallbackQueryHandler(journal.page_button, pattern=r"^hist:"))
     application.add_handler(CallbackQueryHandler(journal.view_button, pattern=r"^view:"))
     application.add_handler(CallbackQueryHandler(pause.pause_button, pattern=r"^pause:"))

@@ -230,7 +230,7 @@ class Dispatcher:
             )
             return Outcome(Result.FAILED)
         text = _nudge_text(due.nudge_id, due.partner_name, due.welcome_back)
-        markup = keyboards.for_nudge(nudge.kind, due.delivery_id)
+        markup = keyboards.for_nudge(nudge, due.delivery_id)
         for _ in range(SEND_TRIES):
             try:
                 message = await self.bot.send_message(

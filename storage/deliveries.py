@@ -789,6 +789,7 @@ async def claim_follow_ups(*, session: AsyncSession, now: datetime, limit: int) 
                 col(Delivery.follow_up_due_at) <= now,
                 Delivery.status == DeliveryStatus.SENT,
                 col(Delivery.answered_at).is_(None),
+                col(Delivery.skipped_at).is_(None),
             )
             .order_by(col(Delivery.follow_up_due_at))
             .limit(limit)

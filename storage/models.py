@@ -258,5 +258,10 @@ class AnswerPart(SQLModel, table=True):
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
     file_id: str | None = Field(default=None, max_length=256)
+    # A guess nudge answered in words: this part is the guess about the partner (the others
+    # are the answer about oneself).
+    guess: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     edited_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

@@ -13,6 +13,7 @@ from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 from telegram.request import RequestData
 
+from bot import texts
 from bot.dispatch import Dispatcher
 from nudges.choice import Living
 from nudges.library import Kind, nudges_by_id
@@ -91,13 +92,14 @@ async def test_a_nudge_message_shows_its_category_and_the_buttons_its_kind_needs
         kinds[nudge.kind] += 1
         assert nudge.category.value.capitalize() in title
         labels = [label for label, _ in fake.buttons(message)]
+        last = [texts.NOT_TODAY_BUTTON, PAUSE]  # every nudge can be set aside or paused
         expected = {
-            Kind.ACTION: ["Done ✅", PAUSE],
-            Kind.PLAN: ["I'm in 🙌", "Not this time", PAUSE],
-            Kind.QUESTION: [PAUSE],
-            Kind.APPRECIATION: [PAUSE],
-            Kind.CHOICE: [PAUSE],  # answered in words for now
-            Kind.GUESS: [PAUSE],
+            Kind.ACTION: ["Done ✅", *last],
+            Kind.PLAN: ["I'm in 🙌", "Not this time", *last],
+            Kind.QUESTION: last,
+            Kind.APPRECIATION: last,
+            Kind.CHOICE: [*nudge.options, *last],
+            Kind.GUESS: [*nudge.options, *last],
         }[nudge.kind]
         assert labels == expected
         if nudge.kind in (Kind.QUESTION, Kind.APPRECIATION):

@@ -1,5 +1,5 @@
 """living and new kinds: where the pair lives (replacing long_distance); choice and guess
-picks and "Not today" on deliveries
+picks and "Not today" on deliveries; answer parts marked as a guess
 
 Revision ID: 0011
 Revises: 0009
@@ -31,9 +31,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("pick", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("guess_pick", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("skipped_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("answer_parts", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("guess", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("answer_parts", schema=None) as batch_op:
+        batch_op.drop_column("guess")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_column("skipped_at")
         batch_op.drop_column("guess_pick")
