@@ -117,6 +117,8 @@ async def take_message(unit: Unit[User | None], message: Message) -> None:
     turn = _turn(known.context, found, now) if found is not None else None
     if turn is None:
         reply: str | None = texts.nothing_to_answer_yet(_next_time(known.sender))
+    elif turn.nudge.options:  # a choice, or a guess with buttons: words change nothing
+        reply, turn = texts.CHOICE_USE_BUTTONS, None
     elif found is not None and found.full:  # nothing stored, nothing passed on
         first_time = answers.told_full(delivery=turn.mine, now=now)
         reply = texts.answer_full(answers.MAX_PARTS) if first_time else texts.ANSWER_STILL_FULL
@@ -131,6 +133,7 @@ async def take_message(unit: Unit[User | None], message: Message) -> None:
             text=content.text,
             file_id=content.file_id,
             now=now,
+            guess=not first and await _guess_awaited(session, turn),
         )
         reply = await _answer(session, turn, part, first=first)
     if reply is not None:
@@ -145,6 +148,8 @@ async def _answer(
     """What an answer does, by the nudge's kind (SPEC, Nudges: kinds and their flows)."""
     mine, theirs, partner, user = turn.mine, turn.theirs, turn.partner, turn.user
     kind = turn.nudge.kind
+    if kind == Kind.GUESS:
+        return await _guess_in_words(session, turn, part, first=first)
     if kind == Kind.QUESTION:
         if mine.revealed_at is not None:
             turn.share(texts.added_header(user.first_name), [part])
@@ -176,6 +181,41 @@ async def _answer(
     return texts.passed_on(partner.first_name)
 
 
+async def _guess_awaited(session: AsyncSession, turn: Turn) -> bool:
+    """On a guess nudge in words, whether the next message is the guess: the answer about
+    oneself came first, and no guess yet (before the reveal)."""
+    return (
+        turn.nudge.kind == Kind.GUESS
+        and turn.mine.revealed_at is None
+        and not await answers.has_guess(session=session, delivery_id=turn.mine.id or 0)
+    )
+
+
+async def _guess_in_words(
+    session: AsyncSession, turn: Turn, part: AnswerPart, *, first: bool
+) -> str | None:
+    """A guess nudge without options: the first message is the answer about yourself, the
+    next the guess; once both partners gave both, each gets the other's answer and guess."""
+    mine, theirs, partner, user = turn.mine, turn.theirs, turn.partner, turn.user
+    if mine.revealed_at is not None:
+        turn.share(texts.added_header(user.first_name), [part])
+        return texts.answer_added_shared(partner.first_name)
+    if first:
+        return texts.now_your_guess(turn.nudge.guess or "")
+    if not part.guess:
+        return texts.ANSWER_ADDED
+    if theirs is None or not await answers.has_guess(session=session, delivery_id=theirs.id or 0):
+        return texts.guess_saved(partner.first_name)
+    mine.revealed_at = theirs.revealed_at = turn.now
+    parts = await answers.parts_of(session=session, delivery_ids=(theirs.id or 0, mine.id or 0))
+    for author, written, to_user in ((partner, theirs, True), (user, mine, False)):
+        answer = [p for p in parts[written.id or 0] if not p.guess]
+        guess = [p for p in parts[written.id or 0] if p.guess]
+        turn.share(texts.guess_answer_header(author.first_name), answer, to_user=to_user)
+        turn.share(texts.guess_of_you_header(author.first_name), guess, to_user=to_user)
+    return None
+
+
 def _mark_done(turn: Turn) -> None:
     turn.mine.done_at = turn.now
     if turn.mine.answered_at is None:
@@ -193,7 +233,7 @@ async def done_button(unit: Unit[User]) -> None:
     if query is None or query.data is None:
         return
     user = unit.sender
-    turn = await _own_turn(unit, query.data.removeprefix("done:"))
+    turn = await own_turn(unit, query.data.removeprefix("done:"))
     if turn is None or turn.nudge.kind != Kind.ACTION:
         unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
         return
@@ -213,7 +253,7 @@ async def plan_button(unit: Unit[User]) -> None:
     if query is None or query.data is None:
         return
     _, choice, delivery_text = [*query.data.split(":"), "", "", ""][:3]
-    turn = await _own_turn(unit, delivery_text)
+    turn = await own_turn(unit, delivery_text)
     if turn is None or turn.nudge.kind != Kind.PLAN or choice not in ("in", "out"):
         unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
         return
@@ -309,7 +349,7 @@ def _turn(context: Context, found: answers.Answering, now: datetime) -> Turn | N
     return _pair_turn(context, found.user, found.partner, found.mine, found.theirs, now)
 
 
-async def _own_turn(unit: Unit[User], delivery_text: str) -> Turn | None:
+async def own_turn(unit: Unit[User], delivery_text: str) -> Turn | None:
     """The presser's own delivery named by a button; None if it is not theirs."""
     delivery_id = keyboards.row_id(delivery_text)
     if delivery_id is None:

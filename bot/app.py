@@ -31,6 +31,7 @@ from bot import (
     onboarding,
     pairing,
     pause,
+    picks,
     preferences,
     privacy,
     recap,
@@ -165,6 +166,9 @@ def build_application(
     application.add_handler(CallbackQueryHandler(answers.done_button, pattern=r"^done:"))
     application.add_handler(CallbackQueryHandler(answers.plan_button, pattern=r"^plan:"))
     application.add_handler(CallbackQueryHandler(answers.heart_button, pattern=r"^heart:"))
+    application.add_handler(CallbackQueryHandler(picks.pick_button, pattern=r"^opt:"))
+    application.add_handler(CallbackQueryHandler(picks.guess_button, pattern=r"^gue:"))
+    application.add_handler(CallbackQueryHandler(picks.not_today_button, pattern=r"^skip:"))
     application.add_handler(CallbackQueryHandler(journal.page_button, pattern=r"^hist:"))
     application.add_handler(CallbackQueryHandler(journal.view_button, pattern=r"^view:"))
     application.add_handler(CallbackQueryHandler(pause.pause_button, pattern=r"^pause:"))
@@ -172,6 +176,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(preferences.settings_button, pattern=r"^set:"))
     application.add_handler(CallbackQueryHandler(checkin.checkin_button, pattern=r"^ci:"))
     application.add_handler(CallbackQueryHandler(on_this_day.see_it, pattern=r"^otd:"))
+    application.add_handler(CallbackQueryHandler(preferences.living_button, pattern=r"^live:"))
     application.add_handler(CallbackQueryHandler(help.stale_button))
 
     # Plain messages: a location sets the time zone; anything else goes to the router,

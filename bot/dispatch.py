@@ -234,7 +234,7 @@ class Dispatcher:
             )
             return Outcome(Result.FAILED)
         text = _nudge_text(due.nudge_id, due.partner_name, due.welcome_back)
-        markup = keyboards.for_nudge(nudge.kind, due.delivery_id)
+        markup = keyboards.for_nudge(nudge, due.delivery_id)
         text, markup = memories.with_memory(text, markup, self.memories.get(due.delivery_id))
         for _ in range(SEND_TRIES):
             try:

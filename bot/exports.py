@@ -145,6 +145,14 @@ def journal_lines(entry: Entry) -> list[str]:
     """One nudge of the export as Markdown lines: the day, the nudge, both answers."""
     day = date.fromisoformat(entry["date"])
     lines = ["", f"## {day:%A %d %B %Y}", "", f"> {entry['text'] or entry['nudge_id']}", ""]
+    for who, pick, guess in (
+        ("Me", "my_pick", "my_guess"),
+        ("My partner", "partner_pick", "partner_guess"),
+    ):
+        if entry.get(pick):
+            lines.append(f"- **{who}:** {entry[pick]}")
+        if entry.get(guess):
+            lines.append(f"- **{who} ({texts.GUESS_MARK} guess):** {entry[guess]}")
     lines += _answer_lines("Me", entry["my_answer"])
     lines += _answer_lines("My partner", entry["partner_shared_with_me"])
     if entry["done_at"]:
@@ -172,9 +180,10 @@ def checkin_lines(entry: Entry) -> list[str]:
     return lines
 
 
-def _answer_lines(who: str, parts: Iterable[dict[str, Any]]) -> list[str]:
+def _answer_lines(name: str, parts: Iterable[dict[str, Any]]) -> list[str]:
     lines = []
     for part in parts:
+        who = f"{name} ({texts.GUESS_MARK} guess)" if part.get("guess") else name
         if part.get("unreadable"):
             lines.append(f"- **{who}:** {texts.ANSWER_UNREADABLE}")
         elif part["type"] == "text":

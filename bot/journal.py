@@ -12,7 +12,7 @@ from bot.chat import MAX_MESSAGE, redraw, visible_length
 from bot.keyboards import number_in, row_id
 from bot.sharing import words_of
 from bot.unit import Unit, unit_of_work
-from nudges.library import Kind, nudges_by_id
+from nudges.library import Kind, Nudge, nudges_by_id
 from storage import answers, journal, users
 from storage.journal import JournalDay
 from storage.models import AnswerPart, Delivery, User
@@ -143,23 +143,24 @@ def _entry(
     if nudge is None:
         return f"<b>{label}</b>"
     shown = Shown(label, buttons, preview)
-    lines = [(texts.YOU, _what(nudge.kind, day.mine, day.my_parts, day.my_total, True, shown))]
+    lines = [(texts.YOU, _what(nudge, day.mine, day.my_parts, day.my_total, True, shown))]
     if partner_name is not None:
         theirs = day.theirs
-        if nudge.kind == Kind.QUESTION and (theirs is None or theirs.revealed_at is None):
+        revealed_later = nudge.kind in (Kind.QUESTION, Kind.CHOICE, Kind.GUESS)
+        if revealed_later and (theirs is None or theirs.revealed_at is None):
             answered = any(d is not None and d.answered_at for d in (day.mine, theirs))
             what = texts.WAITING_FOR_BOTH if answered else texts.NOTHING_YET
         else:
             visible = theirs is not None and (
                 theirs.revealed_at is not None or theirs.shared_at is not None
             )
-            what = _what(nudge.kind, theirs, day.their_parts, day.their_total, visible, shown)
+            what = _what(nudge, theirs, day.their_parts, day.their_total, visible, shown)
         lines.append((partner_name, what))
     return texts.journal_entry(label, texts.CATEGORY_TITLES[nudge.category], nudge.text, lines)
 
 
 def _what(
-    kind: Kind,
+    nudge: Nudge,
     delivery: Delivery | None,
     parts: list[AnswerPart],
     total: int,
@@ -170,10 +171,15 @@ def _what(
     if delivery is None:
         return texts.NOTHING_YET
     marks = []
+    kind = nudge.kind
     if kind == Kind.ACTION and delivery.done_at is not None:
         marks.append(texts.DONE_MARK)
     if kind == Kind.PLAN and delivery.plan_choice is not None:
         marks.append(texts.PLAN_IN if delivery.plan_choice == "in" else texts.PLAN_OUT)
+    if visible and delivery.pick is not None and delivery.pick < len(nudge.options):
+        marks.append(escape(nudge.options[delivery.pick]))
+    if visible and delivery.guess_pick is not None and delivery.guess_pick < len(nudge.options):
+        marks.append(texts.guessed(nudge.options[delivery.guess_pick]))
     if visible:
         for part in parts[:MAX_PARTS_SHOWN]:
             marks.append(_preview(part, shown))
@@ -185,10 +191,11 @@ def _what(
 def _preview(part: AnswerPart, shown: Shown) -> str:
     words = words_of(part) or ""
     short = words if len(words) <= shown.preview else words[: shown.preview - 1] + "…"
+    guess = f"{texts.GUESS_MARK} " if part.guess else ""
     if part.content_type == "text":
-        return escape(short)
+        return guess + escape(short)
     label = texts.MEDIA_LABELS.get(part.content_type, part.content_type)
     shown.buttons.append(
         InlineKeyboardButton(texts.view_button(label, shown.day), callback_data=f"view:{part.id}")
     )
-    return f"{label}" + (f" “{escape(short)}”" if short else "")
+    return f"{guess}{label}" + (f" “{escape(short)}”" if short else "")

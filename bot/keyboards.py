@@ -13,7 +13,7 @@ from telegram import (
 )
 
 from bot import texts
-from nudges.library import Kind
+from nudges.library import Kind, Nudge
 
 SUGGESTED_TIMES = ("07:00", "08:00", "09:00")
 MAX_ROW_ID = 2**31 - 1  # the narrowest id column a button names (PostgreSQL `integer`)
@@ -70,31 +70,54 @@ def confirm_unpair(pair_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def for_nudge(kind: Kind, delivery_id: int) -> InlineKeyboardMarkup:
-    """The buttons a nudge's kind needs (questions and notes are answered by replying),
-    and the small pause affordance every nudge carries."""
-    if kind == Kind.ACTION:
+def for_nudge(nudge: Nudge, delivery_id: int) -> InlineKeyboardMarkup:
+    """The buttons a nudge's kind needs (questions and notes are answered by replying), and
+    under them the row every nudge carries: Not today and the small pause affordance."""
+    last = _last_row(delivery_id)
+    if nudge.kind == Kind.ACTION:
         done = InlineKeyboardButton(texts.DONE_BUTTON, callback_data=f"done:{delivery_id}")
-        return InlineKeyboardMarkup(((done,), _pause_row()))
-    if kind == Kind.PLAN:
+        return InlineKeyboardMarkup(((done,), last))
+    if nudge.kind == Kind.PLAN:
         plan_row = (
             InlineKeyboardButton(texts.PLAN_IN_BUTTON, callback_data=f"plan:in:{delivery_id}"),
             InlineKeyboardButton(texts.PLAN_OUT_BUTTON, callback_data=f"plan:out:{delivery_id}"),
         )
-        return InlineKeyboardMarkup((plan_row, _pause_row()))
-    return _only_pause()
+        return InlineKeyboardMarkup((plan_row, last))
+    if nudge.options:  # a choice, or a guess answered with buttons: first about yourself
+        return options(nudge, delivery_id, PICK)
+    return InlineKeyboardMarkup((last,))
 
 
-# Telegram objects are immutable once made: the buttons every nudge shares are made once
+PICK = "opt"  # an option about yourself (a choice, a guess nudge's own answer)
+GUESS = "gue"  # the option you guess for your partner
+
+
+def options(
+    nudge: Nudge, delivery_id: int, prefix: str, chosen: int | None = None
+) -> InlineKeyboardMarkup:
+    """A choice or guess nudge's options (`<prefix>:<delivery id>:<index>`), two to a row,
+    the one `chosen` so far ticked; Not today and pause below."""
+    buttons = [
+        InlineKeyboardButton(
+            f"✓ {option}" if index == chosen else option,
+            callback_data=f"{prefix}:{delivery_id}:{index}",
+        )
+        for index, option in enumerate(nudge.options)
+    ]
+    rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup((*rows, _last_row(delivery_id)))
+
+
+def _last_row(delivery_id: int) -> tuple[InlineKeyboardButton, ...]:
+    skip = InlineKeyboardButton(texts.NOT_TODAY_BUTTON, callback_data=f"skip:{delivery_id}")
+    return (skip, *_pause_row())
+
+
+# Telegram objects are immutable once made: the button every nudge shares is made once
 # (a wave sends thousands of them).
 @cache
 def _pause_row() -> tuple[InlineKeyboardButton, ...]:
     return (InlineKeyboardButton(texts.PAUSE_BUTTON, callback_data="pause:menu"),)
-
-
-@cache
-def _only_pause() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup((_pause_row(),))
 
 
 def heart(delivery_id: int) -> InlineKeyboardMarkup:

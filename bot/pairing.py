@@ -7,7 +7,7 @@ import logging
 from telegram import Update
 from telegram.helpers import create_deep_linked_url
 
-from bot import keyboards, texts
+from bot import keyboards, preferences, texts
 from bot.chat import redraw, send_now, sender_id, too_long_to_parse
 from bot.context import Context, services
 from bot.keyboards import row_id
@@ -117,6 +117,7 @@ async def _pair_by_code(unit: Unit[User], code: str) -> None:
         return
     unit.reply(texts.paired_with(inviter.first_name))
     unit.notify(inviter.id, texts.paired_with(joiner.first_name))
+    unit.reply(texts.ASK_LIVING, preferences.ask_living())
     if joiner.onboarding_step != OnboardingStep.DONE:
         ask_next_step(unit)
 

@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import texts
 from bot.chat import redraw
 from bot.unit import Unit, unit_of_work
+from nudges.choice import Living
 from nudges.library import MAIN_CATEGORIES, Category, topics_from_text, topics_to_text
 from nudges.schedule import (
     EVERY_DAY,
@@ -29,6 +30,7 @@ View = tuple[str, InlineKeyboardMarkup]
 PRESETS = {"all": EVERY_DAY, "wk": WEEKDAYS_ONLY, "we": WEEKENDS_ONLY}
 PICKER_TIMES = ("06:30", "07:00", "07:30", "08:00", "08:30", "09:00")
 CATEGORY_BY_NAME = {category.value: category for category in MAIN_CATEGORIES}
+LIVING_BY_NAME = {living.value: living for living in Living}
 
 
 @unit_of_work
@@ -53,6 +55,37 @@ async def settings_button(unit: Unit[User]) -> None:
         return
     unit.then(query.answer)
     unit.then(lambda: redraw(query, view[0], view[1]))
+
+
+def ask_living() -> InlineKeyboardMarkup:
+    """The one-tap question after pairing: where the two live."""
+    return InlineKeyboardMarkup(
+        [
+            [Button(label, callback_data=f"live:{living}")]
+            for living, label in texts.LIVING_BUTTONS.items()
+        ]
+    )
+
+
+@unit_of_work
+async def living_button(unit: Unit[User]) -> None:
+    """`live:<living>` under the question asked after pairing: it sets it for the pair (the
+    partner's earlier answer, if any, is replaced, and the partner is told)."""
+    query = unit.update.callback_query
+    if query is None or query.data is None:
+        return
+    user = unit.sender
+    living = LIVING_BY_NAME.get(query.data.removeprefix("live:"))
+    partner = await users.partner_of(session=unit.session, user=user)
+    pair = await pairs.find(session=unit.session, pair_id=user.pair_id) if user.pair_id else None
+    if living is None or pair is None or partner is None:
+        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        return
+    if pair.living != living:
+        pair.living = living
+        unit.notify(partner.id, texts.partner_changed_living(user.first_name, living))
+    unit.then(query.answer)
+    unit.then(lambda: redraw(query, texts.living_set(living), None))
 
 
 async def _show(unit: Unit[User], action: str) -> None:
@@ -88,7 +121,7 @@ async def _change(
 ) -> tuple[str | None, str | None]:
     """Changes the rows as `action` says; returns (the screen to show, news for the partner).
 
-    Shared settings (topics, long-distance) tell the partner; spark opt-in/out never does.
+    Shared settings (topics, where the pair lives) tell the partner; spark opt-in/out never does.
     """
     if action in ("main", "time", "zone", "days"):
         return action, None
@@ -124,9 +157,14 @@ async def _change(
             return "topics", None
         pair.topics = topics_to_text(frozenset(topics))
         return "topics", texts.partner_changed_topics(user.first_name, _topics_text(topics))
-    if action == "ld":
-        pair.long_distance = not pair.long_distance
-        return "main", texts.partner_changed_long_distance(user.first_name, pair.long_distance)
+    if action == "live":
+        return "live", None
+    if action.startswith("lv:") and action.removeprefix("lv:") in LIVING_BY_NAME:
+        living = LIVING_BY_NAME[action.removeprefix("lv:")]
+        if pair.living == living:
+            return "main", None
+        pair.living = living
+        return "main", texts.partner_changed_living(user.first_name, living)
     if action == "recap":
         pair.recap_with_checkin = not pair.recap_with_checkin
         return "main", texts.partner_changed_recap(user.first_name, pair.recap_with_checkin)
@@ -154,6 +192,12 @@ def _render(
             for day, name in enumerate(texts.WEEKDAY_NAMES)
         ]
         return texts.PICK_DAYS, InlineKeyboardMarkup([presets, toggles[:4], toggles[4:], back])
+    if screen == "live" and pair is not None:
+        choices = [
+            [Button(_tick(pair.living == living) + label, callback_data=f"set:lv:{living}")]
+            for living, label in texts.LIVING_BUTTONS.items()
+        ]
+        return texts.PICK_LIVING, InlineKeyboardMarkup([*choices, back])
     if screen == "topics" and pair is not None:
         topics = topics_from_text(pair.topics)
         toggles = [
@@ -177,7 +221,7 @@ def _main(user: User, partner: User | None, pair: Pair | None, now: datetime) ->
         days=_days_text(weekdays_from_mask(user.weekdays)),
         topics=_topics_text(topics_from_text(pair.topics)) if pair else None,
         follow_ups=user.follow_ups,
-        long_distance=pair.long_distance if pair else None,
+        living=texts.LIVING_NAMES[pair.living] if pair else None,
         spark=user.spark,
         pause=paused,
         recap_with_checkin=pair.recap_with_checkin if pair else None,
@@ -194,7 +238,7 @@ def _main(user: User, partner: User | None, pair: Pair | None, now: datetime) ->
         rows.append(
             [
                 Button("🗂 Topics", callback_data="set:topics"),
-                Button("✈️ Long-distance", callback_data="set:ld"),
+                Button(texts.LIVING_BUTTON, callback_data="set:live"),
             ]
         )
         rows.append([Button("🖼 Recap with check-in", callback_data="set:recap")])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from nudges.checkin import Ago, Feeling
+from nudges.choice import Living
 from nudges.library import Category, Kind, Nudge
 
 # --- onboarding -------------------------------------------------------------------------
@@ -192,7 +193,7 @@ def settings_view(
     days: str,
     topics: str | None,
     follow_ups: bool,
-    long_distance: bool | None,
+    living: str | None,
     spark: bool,
     pause: str | None,
     recap_with_checkin: bool | None = None,
@@ -209,8 +210,8 @@ def settings_view(
     ]
     if topics is not None:
         lines.append(f"🗂 Topics (shared): {topics}")
-    if long_distance is not None:
-        lines.append(f"✈️ Long-distance (shared): {'yes' if long_distance else 'no'}")
+    if living is not None:
+        lines.append(f"🏡 Where you live (shared): {living}")
     if recap_with_checkin is not None:
         lines.append(
             f"🖼 Recap picture with the weekly check-in (shared): "
@@ -250,10 +251,32 @@ def partner_changed_topics(name: str, topics: str) -> str:
     return f"{escape(name)} changed your shared topics. Now: {topics}."
 
 
-def partner_changed_long_distance(name: str, on: bool) -> str:
-    state = "long-distance" if on else "in the same place"
+LIVING_NAMES: dict[Living | None, str] = {
+    Living.TOGETHER: "together, one home",
+    Living.NEARBY: "apart, but nearby",
+    Living.LONG_DISTANCE: "long-distance",
+    None: "not said yet",
+}
+LIVING_BUTTONS: dict[Living, str] = {
+    Living.TOGETHER: "🏡 We live together",
+    Living.NEARBY: "🚲 Apart, but nearby",
+    Living.LONG_DISTANCE: "✈️ Long-distance",
+}
+ASK_LIVING = (
+    "One quick thing so the nudges fit the two of you: where do you live? "
+    "Either of you can answer, for both of you. 🙂"
+)
+PICK_LIVING = "Where do you two live? It's shared, and the nudges fit it."
+LIVING_BUTTON = "🏡 Where we live"
+
+
+def living_set(living: Living) -> str:
+    return f"Got it: {LIVING_NAMES[living]}. The nudges will fit that. 💛"
+
+
+def partner_changed_living(name: str, living: Living) -> str:
     return (
-        f"{escape(name)} set your pair to {state}, so the nudges will fit that. "
+        f"{escape(name)} said you live {LIVING_NAMES[living]}, so the nudges will fit that. "
         "You can change it in /settings."
     )
 
@@ -329,14 +352,20 @@ CATEGORY_TITLES: dict[Category, str] = {
 }
 
 
-def _kind_hint(kind: Kind, partner_name: str) -> str:
+def _kind_hint(nudge: Nudge, partner_name: str) -> str:
     partner = escape(partner_name)
+    if nudge.kind == Kind.CHOICE:
+        return f"Tap your pick. You'll see {partner}'s once you've both picked."
+    if nudge.kind == Kind.GUESS and nudge.options:
+        return f"Tap your answer, then guess {partner}'s. You'll see both once you've both played."
+    if nudge.kind == Kind.GUESS:
+        return f"Reply with your answer. Then I'll ask for your guess about {partner}."
     return {
         Kind.QUESTION: f"Reply here. You'll see {partner}'s answer once you've both answered.",
         Kind.APPRECIATION: f"Reply with your note and I'll pass it straight to {partner}. 💌",
         Kind.ACTION: "Tap Done when you've done it, or tell me how it went.",
         Kind.PLAN: "Up for it? If you're both in, it's a plan.",
-    }[kind]
+    }[nudge.kind]
 
 
 def nudge_message(nudge: Nudge, partner_name: str, *, welcome_back: bool = False) -> str:
@@ -345,12 +374,16 @@ def nudge_message(nudge: Nudge, partner_name: str, *, welcome_back: bool = False
     return (
         f"{welcome}<b>{CATEGORY_TITLES[nudge.category]}</b>\n\n"
         f"{escape(nudge.text)}\n\n"
-        f"<i>{_kind_hint(nudge.kind, partner_name)}</i>"
+        f"<i>{_kind_hint(nudge, partner_name)}</i>"
     )
 
 
 WELCOME_BACK = "🌿 Welcome back! Your nudges are on again."
 PAUSE_BUTTON = "⏸ Busy week? Pause"
+NOT_TODAY_BUTTON = "🌙 Not today"
+# What a nudge set aside with Not today becomes (the partner is never told).
+SET_ASIDE = "🌙 Set aside for today. No worries, there's always another day."
+ALREADY_SET_ASIDE = "Already set aside 🌙"
 
 
 DONE_BUTTON = "Done ✅"
@@ -374,6 +407,11 @@ TODAY_NOT_PAIRED = "Nudges start once you're paired: /invite makes a link for yo
 TODAY_NOT_SET_UP = "Let's finish setting up first: send /start."
 TODAY_PAUSED = "Nudges are paused for now."
 
+
+def today_set_aside(next_nudge: str) -> str:
+    return f"You set today's nudge aside 🌙 That's fine. {next_nudge}"
+
+
 # --- replies ----------------------------------------------------------------------------
 
 ASK_FOR_WORDS = (
@@ -392,6 +430,91 @@ def answer_saved(partner_name: str) -> str:
 
 
 ANSWER_ADDED = "Added to your answer ✨"
+
+# --- choice and guess -------------------------------------------------------------------
+
+CHOICE_USE_BUTTONS = "For this one, just tap an option on the nudge 🙂 Nothing was saved."
+PICK_SAME = "That's your pick already 🙂"
+PICKS_SHOWN = "You've both picked already, so that one stays as it is 💛"
+
+
+def picked(option: str, partner_name: str) -> str:
+    return (
+        f"You picked {escape(option)}. You'll see {escape(partner_name)}'s once they've "
+        "picked; until then you can still change yours."
+    )
+
+
+def your_pick(option: str) -> str:
+    return f"You picked {escape(option)} ✓"
+
+
+def pick_changed(option: str) -> str:
+    return f"Changed to {option}"  # a button's answer: plain text, no HTML
+
+
+def both_picked(question: str, mine: str, partner_name: str, theirs: str) -> str:
+    """To each partner once both picked: the two picks side by side."""
+    if mine == theirs:
+        return f"💞 You both chose {escape(mine)}!\n<i>{escape(question)}</i>"
+    return (
+        f"💞 You've both picked.\n<i>{escape(question)}</i>\n"
+        f"You: {escape(mine)}\n{escape(partner_name)}: {escape(theirs)}\n"
+        "Two different picks: something to chat about 🙂"
+    )
+
+
+GUESS_ANSWER_FIRST = "Tap your own answer first 🙂"
+ALREADY_GUESSED = "You've answered and guessed already 💛"
+
+
+def your_answer_now_guess(option: str, guess_question: str) -> str:
+    return f"Your answer: {escape(option)} ✓\n\n<b>{escape(guess_question)}</b>"
+
+
+def guess_waiting(mine: str, guess: str, partner_name: str) -> str:
+    partner = escape(partner_name)
+    return (
+        f"Your answer: {escape(mine)} · your guess for {partner}: {escape(guess)}\n"
+        f"You'll see both once {partner} has played too. 🔮"
+    )
+
+
+def your_answer_and_guess(mine: str, guess: str) -> str:
+    return f"Your answer: {escape(mine)} · your guess: {escape(guess)} ✓"
+
+
+def guess_reveal(
+    question: str, partner_name: str, *, mine: str, their_guess: str, theirs: str, my_guess: str
+) -> str:
+    """To each partner once both answered and guessed (with buttons): both answers, both
+    guesses, warm whoever was right."""
+    partner = escape(partner_name)
+    i_knew = "you knew! 🎯" if my_guess == theirs else "now you know 🌱"
+    they_knew = "they knew you! 🎯" if their_guess == mine else "now they know 🌱"
+    return (
+        f"💞 You've both answered and guessed.\n<i>{escape(question)}</i>\n\n"
+        f"<b>{partner}:</b> {escape(theirs)}. You guessed {escape(my_guess)}: {i_knew}\n"
+        f"<b>You:</b> {escape(mine)}. {partner} guessed {escape(their_guess)}: {they_knew}"
+    )
+
+
+def now_your_guess(guess_question: str) -> str:
+    """A guess nudge in words: the answer about yourself is saved, the guess comes next."""
+    return f"Saved 💛 Now your guess:\n<b>{escape(guess_question)}</b>"
+
+
+def guess_saved(partner_name: str) -> str:
+    partner = escape(partner_name)
+    return f"Guess saved 🔮 You'll see {partner}'s answer and guess once they've played too."
+
+
+def guess_answer_header(partner_name: str) -> str:
+    return f"💞 You've both answered and guessed. Here's {escape(partner_name)}'s answer:"
+
+
+def guess_of_you_header(partner_name: str) -> str:
+    return f"🔮 And {escape(partner_name)}'s guess about you (did they know?):"
 
 
 def answer_full(most: int) -> str:
@@ -701,6 +824,13 @@ def view_button(label: str, day: str) -> str:
 
 
 YOU = "You"
+GUESS_MARK = "🔮"
+
+
+def guessed(option: str) -> str:
+    return f"{GUESS_MARK} guessed {escape(option)}"
+
+
 PLAN_IN = "🙌 in"
 PLAN_OUT = "not this time"
 DONE_MARK = "✅ done"

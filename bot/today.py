@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot import keyboards, texts
 from bot.unit import Unit, unit_of_work
 from nudges.library import nudges_by_id
@@ -9,6 +11,7 @@ from nudges.schedule import local_date
 from nudges.times import format_time_of_day
 from nudges.zones import zone
 from storage import deliveries, users
+from storage.models import User
 
 
 @unit_of_work
@@ -24,23 +27,25 @@ async def today(unit: Unit) -> None:
         unit.reply(texts.TODAY_NOT_PAIRED)
         return
     nudge = nudges_by_id().get(latest.nudge_id) if latest is not None else None
-    if (
-        latest is not None
-        and nudge is not None
-        and latest.local_date == local_date(now, user.timezone)
-    ):
+    todays = latest is not None and latest.local_date == local_date(now, user.timezone)
+    if todays and latest is not None and latest.skipped_at and latest.answered_at is None:
+        unit.reply(texts.today_set_aside(_next_nudge(user, now) or ""))
+        return
+    if todays and latest is not None and nudge is not None:
         unit.reply(
             texts.nudge_message(nudge, partner.first_name),
-            keyboards.for_nudge(nudge.kind, latest.id or 0),
+            keyboards.for_nudge(nudge, latest.id or 0),
         )
         return
-    if user.next_due_at is None:
-        unit.reply(texts.TODAY_PAUSED)
-        return
+    unit.reply(_next_nudge(user, now) or texts.TODAY_PAUSED)
+
+
+def _next_nudge(user: User, now: datetime) -> str | None:
+    """When the next nudge comes, in the user's words; None while nudges are paused."""
+    if user.next_due_at is None or user.timezone is None:
+        return None
     local_due = user.next_due_at.astimezone(zone(user.timezone))
     when = "today" if local_due.date() == local_date(now, user.timezone) else "tomorrow"
     if (local_due.date() - local_date(now, user.timezone)).days > 1:
         when = f"on {local_due:%A, %d %B}"
-    unit.reply(
-        texts.next_nudge_at(format_time_of_day(local_due.time()), user.timezone, when),
-    )
+    return texts.next_nudge_at(format_time_of_day(local_due.time()), user.timezone, when)

@@ -2,8 +2,9 @@
 
 Rules (SPEC, Nudges): no repeat within a pair until every enabled nudge was used; no
 category twice in a row, and categories rotate so none dominates a week; `plan` nudges
-lean to Thursday-Saturday; nudges that need both in one place never go to a
-long-distance pair. Deterministic given the history and the pair's seed.
+lean to Thursday-Saturday; where the pair lives decides which tagged nudges fit (see
+`fits`); retired nudges are never chosen. Deterministic given the history and the pair's
+seed.
 
 When the enabled categories differ in size (a long-distance pair has fewer closeness
 nudges), the rules can collide at the end of a cycle; then "no repeat" wins, and fuller
@@ -18,8 +19,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
-from nudges.library import Category, Kind, Nudge
+from nudges.library import Category, Kind, Nudge, Tag
 
 PLAN_DAYS = frozenset({3, 4, 5})  # Thursday, Friday, Saturday
 ROTATION_WINDOW = 7
@@ -34,14 +36,33 @@ class PastDay:
     category: Category
 
 
+class Living(StrEnum):
+    """Where a pair lives (a pair setting, asked once after pairing)."""
+
+    TOGETHER = "together"  # one home
+    NEARBY = "nearby"  # apart, but close enough to meet on a given day
+    LONG_DISTANCE = "long-distance"
+
+
+def fits(nudge: Nudge, living: Living | None) -> bool:
+    """Whether a nudge's tags suit a pair living so (None: not told yet, so nothing that
+    assumes one home, two homes or one place that day)."""
+    if Tag.NEEDS_TOGETHER in nudge.tags and living in (Living.LONG_DISTANCE, None):
+        return False
+    if Tag.SHARED_HOME in nudge.tags and living != Living.TOGETHER:
+        return False
+    return not (Tag.APART_ONLY in nudge.tags and living in (Living.TOGETHER, None))
+
+
 def eligible(
-    library: Iterable[Nudge], *, categories: frozenset[Category], long_distance: bool
+    library: Iterable[Nudge], *, categories: frozenset[Category], living: Living | None
 ) -> list[Nudge]:
-    """The nudges this pair can get at all."""
+    """The nudges this pair can get at all: in its categories, fitting where it lives, and
+    not retired."""
     return [
         nudge
         for nudge in library
-        if nudge.category in categories and not (long_distance and nudge.needs_together)
+        if nudge.category in categories and not nudge.retired and fits(nudge, living)
     ]
 
 

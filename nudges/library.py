@@ -30,12 +30,20 @@ class Kind(StrEnum):
     APPRECIATION = "appreciation"
     ACTION = "action"
     PLAN = "plan"
+    CHOICE = "choice"  # this or that: each taps one of the options
+    GUESS = "guess"  # love maps: each answers about themselves, then guesses the other
 
 
 class Tag(StrEnum):
-    NEEDS_TOGETHER = "needs-together"
+    NEEDS_TOGETHER = "needs-together"  # both in one place that day: never long-distance
+    SHARED_HOME = "shared-home"  # assumes one home: only for a pair living together
+    APART_ONLY = "apart-only"  # only makes sense apart: never for a pair living together
     WEEKEND = "weekend"
-    LONG_DISTANCE_OK = "long-distance-ok"
+
+
+MIN_OPTIONS = 2
+MAX_OPTIONS = 4
+MAX_OPTION_LENGTH = 24  # characters: an option is a button
 
 
 _ID = re.compile(r"^(?P<category>[a-z]+)-(?P<number>\d{3})$")
@@ -48,6 +56,9 @@ class Nudge:
     kind: Kind
     text: str
     tags: frozenset[Tag] = frozenset()
+    options: tuple[str, ...] = ()  # choice: the buttons; guess: optional buttons
+    guess: str | None = None  # guess: the question about the partner
+    retired: bool = False  # merged away: never chosen again, still shown in history
 
     @property
     def needs_together(self) -> bool:
@@ -71,15 +82,63 @@ def parse_category(category: Category, text: str) -> list[Nudge]:
         if match is None or match["category"] != category:
             raise LibraryError(f"{category}.toml: bad id {nudge_id!r}")
         try:
-            kind = Kind(entry["kind"])
-            tags = frozenset(Tag(tag) for tag in entry.get("tags", []))
-        except (KeyError, ValueError) as error:
+            nudges.append(_nudge(category, nudge_id, entry))
+        except (KeyError, ValueError, TypeError) as error:
             raise LibraryError(f"{category}.toml: {nudge_id}: {error}") from error
-        text_value = " ".join(str(entry.get("text", "")).split())
-        if not text_value:
-            raise LibraryError(f"{category}.toml: {nudge_id}: empty text")
-        nudges.append(Nudge(nudge_id, category, kind, text_value, tags))
     return nudges
+
+
+_FIELDS = frozenset({"id", "kind", "text", "tags", "options", "guess", "retired"})
+
+
+def _nudge(category: Category, nudge_id: str, entry: dict[str, object]) -> Nudge:
+    """One entry, checked; a ValueError says what is wrong with it."""
+    unknown = sorted(entry.keys() - _FIELDS)
+    if unknown:
+        raise ValueError(f"unknown field {unknown[0]!r}")
+    kind = Kind(entry["kind"])
+    tags = frozenset(Tag(tag) for tag in _strings(entry.get("tags", []), "tags"))
+    text = _tidy(entry.get("text", ""))
+    if not text:
+        raise ValueError("empty text")
+    options = tuple(_tidy(option) for option in _strings(entry.get("options", []), "options"))
+    guess = _tidy(entry["guess"]) if "guess" in entry else None
+    retired = entry.get("retired", False)
+    if not isinstance(retired, bool):
+        raise ValueError("retired is true or false")
+    if kind is Kind.CHOICE and not options:
+        raise ValueError("a choice needs options")
+    if kind not in (Kind.CHOICE, Kind.GUESS) and options:
+        raise ValueError(f"a {kind} has no options")
+    if options:
+        _check_options(options)
+    if kind is Kind.GUESS and not guess:
+        raise ValueError("a guess needs its guess text")
+    if kind is not Kind.GUESS and guess is not None:
+        raise ValueError(f"a {kind} has no guess text")
+    return Nudge(nudge_id, category, kind, text, tags, options, guess, retired)
+
+
+def _check_options(options: tuple[str, ...]) -> None:
+    if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        raise ValueError(f"{len(options)} options (from {MIN_OPTIONS} to {MAX_OPTIONS})")
+    for option in options:
+        if not option or len(option) > MAX_OPTION_LENGTH:
+            raise ValueError(f"option {option!r} is empty or over {MAX_OPTION_LENGTH} characters")
+    if len(set(options)) != len(options):
+        raise ValueError("two options are the same")
+
+
+def _strings(value: object, name: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{name} is a list of strings")
+    return value
+
+
+def _tidy(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a string")
+    return " ".join(value.split())
 
 
 @cache
@@ -100,7 +159,14 @@ def load_library() -> tuple[Nudge, ...]:
 
 @cache
 def nudges_by_id() -> dict[str, Nudge]:
+    """Every nudge by id, retired ones included (history and exports still show them)."""
     return {nudge.id: nudge for nudge in load_library()}
+
+
+@cache
+def active_library() -> tuple[Nudge, ...]:
+    """The nudges that can still be chosen: all but the retired."""
+    return tuple(nudge for nudge in load_library() if not nudge.retired)
 
 
 def topics_from_text(text: str) -> frozenset[Category]:

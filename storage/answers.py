@@ -164,8 +164,10 @@ async def add_part(
     text: str | None,
     file_id: str | None,
     now: datetime,
+    guess: bool = False,
 ) -> AnswerPart:
     """Adds one message to the user's answer, after the earlier ones; marks it answered.
+    `guess`: the message is the guess about the partner (a guess nudge answered in words).
 
     The part is inserted directly (not through the session's unit of work) and returned
     detached, with its id. Its text is stored sealed when a key is configured."""
@@ -177,6 +179,7 @@ async def add_part(
         "text": stored,
         "sealed": sealed,
         "file_id": file_id,
+        "guess": guess,
         "created_at": now,
     }
     result = await session.exec(_ADD_PART, params=values)
@@ -184,6 +187,40 @@ async def add_part(
         delivery.answered_at = now
     delivery.follow_up_due_at = None
     return AnswerPart(id=result.scalar_one(), **values)
+
+
+async def has_guess(*, session: AsyncSession, delivery_id: int) -> bool:
+    """Whether this answer (to a guess nudge in words) holds the guess about the partner."""
+    result = await session.exec(
+        select(func.count())
+        .select_from(AnswerPart)
+        .where(AnswerPart.delivery_id == delivery_id, col(AnswerPart.guess))
+    )
+    return result.one() > 0
+
+
+def record_pick(*, delivery: Delivery, option: int, now: datetime) -> None:
+    """The user tapped an option about themselves (a choice, or a guess nudge's answer):
+    it counts as answering, and the follow-up is no longer needed."""
+    delivery.pick = option
+    if delivery.answered_at is None:
+        delivery.answered_at = now
+    delivery.follow_up_due_at = None
+
+
+def record_guess_pick(*, delivery: Delivery, option: int) -> None:
+    """The user tapped their guess of the partner's answer."""
+    delivery.guess_pick = option
+
+
+def set_aside(*, delivery: Delivery, now: datetime) -> bool:
+    """ "Not today": no follow-up for this nudge. An answer already given stays, nothing is
+    counted against anyone. False if it was set aside already."""
+    if delivery.skipped_at is not None:
+        return False
+    delivery.skipped_at = now
+    delivery.follow_up_due_at = None
+    return True
 
 
 def told_full(*, delivery: Delivery, now: datetime) -> bool:

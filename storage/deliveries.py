@@ -39,7 +39,7 @@ from sqlmodel import col
 from sqlmodel import select as orm_select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from nudges.choice import Candidates, PastDay, choose_nudge, eligible
+from nudges.choice import Candidates, Living, PastDay, choose_nudge, eligible
 from nudges.library import (
     MAIN_CATEGORIES,
     Category,
@@ -97,7 +97,7 @@ _DUE_USERS = (
         _PAIRS.c.id.label("pair_row_id"),
         _PAIRS.c.paused_until,
         _PAIRS.c.topics,
-        _PAIRS.c.long_distance,
+        _PAIRS.c.living,
         _PAIRS.c.seed,
     )
     .select_from(
@@ -301,7 +301,7 @@ class _PairFacts:
     id: int
     paused_until: datetime | None
     topics: str
-    long_distance: bool
+    living: Living | None
     seed: int
 
 
@@ -693,7 +693,7 @@ def _nudges_for_days(
     for pair_id, day in missing:
         pair = pairs[pair_id]
         nudge = choose_nudge(
-            candidates=_candidates(categories[pair_id], long_distance=pair.long_distance),
+            candidates=_candidates(categories[pair_id], living=pair.living),
             history=history[pair_id],
             day=day,
             seed=pair.seed,
@@ -789,6 +789,7 @@ async def claim_follow_ups(*, session: AsyncSession, now: datetime, limit: int) 
                 col(Delivery.follow_up_due_at) <= now,
                 Delivery.status == DeliveryStatus.SENT,
                 col(Delivery.answered_at).is_(None),
+                col(Delivery.skipped_at).is_(None),
             )
             .order_by(col(Delivery.follow_up_due_at))
             .limit(limit)
@@ -815,11 +816,9 @@ async def claim_follow_ups(*, session: AsyncSession, now: datetime, limit: int) 
 
 
 @cache
-def _candidates(categories: frozenset[Category], *, long_distance: bool) -> Candidates:
+def _candidates(categories: frozenset[Category], *, living: Living | None) -> Candidates:
     """The nudges a pair with these categories can get (never empty: all main ones else)."""
-    found = eligible(load_library(), categories=categories, long_distance=long_distance)
+    found = eligible(load_library(), categories=categories, living=living)
     if not found:
-        found = eligible(
-            load_library(), categories=frozenset(MAIN_CATEGORIES), long_distance=long_distance
-        )
+        found = eligible(load_library(), categories=frozenset(MAIN_CATEGORIES), living=living)
     return Candidates(found)

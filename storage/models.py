@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from nudges.checkin import DEFAULT_TIME, DEFAULT_WEEKDAY
+from nudges.choice import Living
 from nudges.library import MAIN_CATEGORIES
 from storage.types import UTCDateTime
 
@@ -105,7 +106,10 @@ class Pair(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     seed: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
-    long_distance: bool = False
+    # Where the pair lives (asked once after pairing); None until one of them answers.
+    living: Living | None = Field(
+        default=None, sa_column=Column(_stored_as_text(Living), nullable=True)
+    )
     topics: str = Field(default=ALL_TOPICS, max_length=200)  # comma-separated categories
     paused_until: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True)
@@ -264,6 +268,12 @@ class Delivery(SQLModel, table=True):
     hearted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     plan_choice: str | None = Field(default=None, max_length=8)
+    # Choice and guess nudges with options: the option tapped (its index) about oneself,
+    # and the one guessed for the partner.
+    pick: int | None = None
+    guess_pick: int | None = None
+    # "Not today": set aside by this user (no follow-up; the partner is never told).
+    skipped_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     follow_up_due_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True, index=True)
     )
@@ -299,6 +309,11 @@ class AnswerPart(SQLModel, table=True):
         default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
     )
     file_id: str | None = Field(default=None, max_length=256)
+    # A guess nudge answered in words: this part is the guess about the partner (the others
+    # are the answer about oneself).
+    guess: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     edited_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 

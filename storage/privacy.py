@@ -10,7 +10,7 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from nudges.library import nudges_by_id
+from nudges.library import Kind, Nudge, nudges_by_id
 from storage import checkins, crypto, pairs
 from storage.models import AnswerPart, Delivery, Invite, Pair, User
 
@@ -25,13 +25,17 @@ def _part(part: AnswerPart) -> dict[str, Any]:
     """One part of an answer as exported (the one place this module reads a part's text)."""
     words = crypto.text_of(part)
     unreadable = words is crypto.UNREADABLE
-    return {
-        "type": part.content_type,
-        "text": None if unreadable else words,
-        "media_file_id": part.file_id,
-        "at": _plain(part.created_at),
-        "edited_at": _plain(part.edited_at),
-    } | ({"unreadable": True} if unreadable else {})
+    return (
+        {
+            "type": part.content_type,
+            "text": None if unreadable else words,
+            "media_file_id": part.file_id,
+            "at": _plain(part.created_at),
+            "edited_at": _plain(part.edited_at),
+        }
+        | ({"unreadable": True} if unreadable else {})
+        | ({"guess": True} if part.guess else {})
+    )
 
 
 EXPORT_BATCH = 200  # deliveries read per query while exporting
@@ -86,7 +90,7 @@ async def export_profile(*, session: AsyncSession, user: User) -> dict[str, Any]
                 "ended_at": _plain(p.ended_at),
                 "current": p.id == user.pair_id,
                 "topics": p.topics.split(","),
-                "long_distance": p.long_distance,
+                "living": p.living.value if p.living else None,
                 "paused_until": _plain(p.paused_until),
             }
             for p in pair_rows
@@ -147,9 +151,32 @@ async def export_nudges(
                     [_part(p) for p in parts.get(partner.id or 0, [])] if partner else []
                 ),
             }
+            | _picks(nudge, delivery, partner)
+            | ({"set_aside_at": _plain(delivery.skipped_at)} if delivery.skipped_at else {})
         )
     more = len(mine) == limit
     return ExportBatch(entries, mine[-1].local_date if more else None)
+
+
+def _picks(nudge: Nudge | None, mine: Delivery, partner: Delivery | None) -> dict[str, Any]:
+    """A choice or guess nudge's tapped options, by their words: the user's own, and the
+    partner's once revealed to the user (other nudges add nothing)."""
+    if nudge is None or not nudge.options:
+        return {}
+
+    def option(index: int | None) -> str | None:
+        return nudge.options[index] if index is not None and index < len(nudge.options) else None
+
+    picks = {
+        "my_pick": option(mine.pick),
+        "partner_pick": option(partner.pick if partner else None),
+    }
+    if nudge.kind == Kind.GUESS:
+        picks |= {
+            "my_guess": option(mine.guess_pick),
+            "partner_guess": option(partner.guess_pick if partner else None),
+        }
+    return picks
 
 
 async def _partners_shared(

@@ -44,7 +44,7 @@ def populate(
                     "user_b_id": b,
                     "created_at": min(PAIRED_AT, due),
                     "seed": n,
-                    "long_distance": False,
+                    "living": "together",
                 }
             )
             for index, user_id in enumerate((a, b)):

@@ -13,8 +13,10 @@ from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 from telegram.request import RequestData
 
+from bot import texts
 from bot.dispatch import Dispatcher
 from fakegram import FakeTelegram, FakeTelegramRequest
+from nudges.choice import Living
 from nudges.library import Kind, nudges_by_id
 from storage import deliveries, users
 from storage.db import Database
@@ -90,11 +92,14 @@ async def test_a_nudge_message_shows_its_category_and_the_buttons_its_kind_needs
         kinds[nudge.kind] += 1
         assert nudge.category.value.capitalize() in title
         labels = [label for label, _ in fake.buttons(message)]
+        last = [texts.NOT_TODAY_BUTTON, PAUSE]  # every nudge can be set aside or paused
         expected = {
-            Kind.ACTION: ["Done ✅", PAUSE],
-            Kind.PLAN: ["I'm in 🙌", "Not this time", PAUSE],
-            Kind.QUESTION: [PAUSE],
-            Kind.APPRECIATION: [PAUSE],
+            Kind.ACTION: ["Done ✅", *last],
+            Kind.PLAN: ["I'm in 🙌", "Not this time", *last],
+            Kind.QUESTION: last,
+            Kind.APPRECIATION: last,
+            Kind.CHOICE: [*nudge.options, *last],
+            Kind.GUESS: [*nudge.options, *last],
         }[nudge.kind]
         assert labels == expected
         if nudge.kind in (Kind.QUESTION, Kind.APPRECIATION):
@@ -281,7 +286,7 @@ async def test_a_long_distance_pair_never_gets_a_nudge_that_needs_both_in_one_pl
 ) -> None:
     clock = FrozenClock(MONDAY)
     async with database.transaction() as session:
-        await a_couple(session, long_distance=True, now=MONDAY)
+        await a_couple(session, living=Living.LONG_DISTANCE, now=MONDAY)
     run = dispatcher(database, telegram_bot, clock)
     for day in range(60):
         await at(clock, MONDAY + timedelta(days=day, hours=1), run)

@@ -90,7 +90,7 @@ async def test_pairing_by_someone_elses_invite_revokes_both_partners_open_invite
         sam_code = await invite_code(app, fake, SAM)
         command = "/join" if how == "join" else "/start"
         await app.feed(fake.send_text(ALEX, f"{command} {sam_code}"))  # Alex joins Sam
-        assert "You and Sam are paired" in fake.texts_to(ALEX.id)[-1]
+        assert "You and Sam are paired" in fake.texts_to(ALEX.id)[-2]
         assert await open_invites(database_url, ALEX.id, SAM.id) == 0
 
         await app.feed(fake.send_text(KIM, f"/join {alex_code}"))
@@ -105,7 +105,7 @@ async def test_pairing_by_someone_elses_invite_revokes_both_partners_open_invite
 
         fresh = await invite_code(app, fake, ALEX)  # a new invite works as ever
         await app.feed(fake.send_text(KIM, f"/join {fresh}"))
-        assert "You and Alex are paired" in fake.texts_to(KIM.id)[-1]
+        assert "You and Alex are paired" in fake.texts_to(KIM.id)[-2]
         assert app.errors == []
 
 
@@ -135,7 +135,7 @@ async def test_delete_does_not_reset_the_wrong_code_limit(
 
         clock.now = START + WRONG_CODE_WINDOW + timedelta(minutes=1)  # the hour has passed
         await app.feed(fake.send_text(SAM, f"/join {alex_code}"))
-        assert "You and Alex are paired" in fake.texts_to(SAM.id)[-1]
+        assert "You and Alex are paired" in fake.texts_to(SAM.id)[-2]
         assert app.errors == []
 
 

@@ -64,8 +64,9 @@ async def test_b_joins_with_as_code_both_are_told_and_the_code_no_longer_works(
     assert share_url.startswith("https://t.me/share/url?url=https%3A%2F%2Ft.me%2Fcouplet_test_bot")
 
     await onboard(app, SAM, city="New York")
-    (joined,) = await app.send(SAM, f"/join {code[1]}")
+    joined, where = await app.send(SAM, f"/join {code[1]}")
     assert joined.raw_text == texts.paired_with("Alex")
+    assert where.raw_text == texts.ASK_LIVING  # one tap, for the two of them
     assert fake.texts_to(ALEX.id)[-1] == texts.paired_with("Sam")
     assert await partner_id(app, SAM) == ALEX.id
     assert await partner_id(app, ALEX) == SAM.id
@@ -86,7 +87,7 @@ async def test_a_deep_link_pairs_a_newcomer_and_then_onboarding_goes_on(
     await onboard(app, ALEX)
     code = await invite_code(app, ALEX)
 
-    joined, ask_zone = await app.send(SAM, f"/start {code}")  # Sam's very first message
+    joined, _, ask_zone = await app.send(SAM, f"/start {code}")  # Sam's very first message
     assert joined.raw_text == texts.paired_with("Alex")
     assert ask_zone.raw_text == texts.ASK_TIMEZONE
     assert fake.texts_to(ALEX.id)[-1] == texts.paired_with("Sam")
@@ -167,7 +168,7 @@ async def test_guessing_codes_is_refused_for_an_hour_even_with_the_right_one(
     assert await partner_id(app, SAM) is None
 
     clock.advance(hours=1, minutes=1)
-    (joined,) = await app.send(SAM, f"/join {code}")
+    joined, _ = await app.send(SAM, f"/join {code}")
     assert joined.raw_text == texts.paired_with("Alex")
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from bot import texts
 from fakegram import FakeTelegram, FakeUser, SentMessage
+from nudges.choice import Living
 from nudges.library import MAIN_CATEGORIES, topics_from_text
 from storage.models import Pair, User
 from tests.bot.app_harness import RunningApp, a_paired_couple, onboard, running_app
@@ -77,7 +78,7 @@ async def test_settings_show_what_is_stored_with_a_button_for_each(
         days=texts.DAYS_EVERY,
         topics=", ".join(texts.CATEGORY_TITLES[c] for c in MAIN_CATEGORIES),
         follow_ups=True,
-        long_distance=False,
+        living=texts.LIVING_NAMES[Living.TOGETHER],
         spark=False,
         pause=None,
         recap_with_checkin=False,
@@ -89,7 +90,7 @@ async def test_settings_show_what_is_stored_with_a_button_for_each(
         "🔔 Follow-up",
         "✨ Spark",
         "🗂 Topics",
-        "✈️ Long-distance",
+        texts.LIVING_BUTTON,
         "🖼 Recap with check-in",
         "⏸ Pause or resume",
         "🫶 Weekly check-in",
@@ -125,15 +126,16 @@ async def test_private_settings_change_in_place_and_the_partner_hears_nothing(
 async def test_shared_settings_tell_the_partner(app: RunningApp, fake: FakeTelegram) -> None:
     (message,) = await app.send(ALEX, "/settings")
     settings = Settings(app, ALEX, message)
-    assert "Long-distance (shared): yes" in await settings.tap("✈️ Long-distance")
-    assert fake.texts_to(SAM.id) == [texts.partner_changed_long_distance("Alex", True)]
+    assert await settings.tap(texts.LIVING_BUTTON) == texts.PICK_LIVING
+    assert "Where you live (shared): long-distance" in await settings.tap("▫️ ✈️ Long-distance")
+    assert fake.texts_to(SAM.id) == [texts.partner_changed_living("Alex", Living.LONG_DISTANCE)]
 
     await settings.tap("🗂 Topics")
     assert settings.now.raw_text == texts.PICK_TOPICS
     await settings.tap("✅ 💭 Feelings")
     assert "▫️ 💭 Feelings" in settings.labels
     _, pair = await stored(app, ALEX)
-    assert pair is not None and pair.long_distance
+    assert pair is not None and pair.living == Living.LONG_DISTANCE
     topics = topics_from_text(pair.topics)
     assert len(topics) == len(MAIN_CATEGORIES) - 1
     assert all(c.value != "feelings" for c in topics)
@@ -168,7 +170,7 @@ async def test_someone_unpaired_has_their_own_settings_but_no_shared_ones(
     assert refused.raw_text == texts.TOPICS_NOT_PAIRED
     (message,) = await app.send(KIM, "/settings")
     assert "Partner: not paired yet (/invite)" in message.text
-    assert "Topics" not in message.text and "Long-distance" not in message.text
+    assert "Topics" not in message.text and "Where you live" not in message.text
     assert "Recap picture" not in message.text
     assert labels(fake, message) == ["⏰ Time", "🌍 Zone", "📅 Days", "🔔 Follow-up", "✨ Spark"]
     settings = Settings(app, KIM, message)

@@ -20,6 +20,7 @@ ACTION = "closeness-001"  # ten-second hug
 PLAN = "together-001"  # cook a new dish
 
 PAUSE = "⏸ Busy week? Pause"
+NOT_TODAY = "🌙 Not today"
 ALEX = FakeUser(1000, "Alex")
 SAM = FakeUser(1001, "Sam")
 KIM = FakeUser(1002, "U1002")  # in another pair
@@ -92,7 +93,7 @@ def test_done_tells_the_partner_and_both_done_is_celebrated(
 ) -> None:
     alex, sam = couple_with(fake, start_bot, test_clock, db_path, {MONDAY: ACTION})
     nudge = nudge_message(alex)
-    assert alex.button_labels(nudge) == ["Done ✅", PAUSE]
+    assert alex.button_labels(nudge) == ["Done ✅", NOT_TODAY, PAUSE]
     alex.tap(nudge, "Done ✅", expect=0)
     told = fake.wait_for_message(SAM.id, containing="Alex did today's closeness nudge")
     assert "waiting" not in told.text
@@ -109,7 +110,12 @@ def test_a_plan_both_say_yes_to_is_a_plan(
     fake: FakeTelegram, start_bot: StartBot, test_clock: TestClock, db_path: Path
 ) -> None:
     alex, sam = couple_with(fake, start_bot, test_clock, db_path, {MONDAY: PLAN})
-    assert alex.button_labels(nudge_message(alex)) == ["I'm in 🙌", "Not this time", PAUSE]
+    assert alex.button_labels(nudge_message(alex)) == [
+        "I'm in 🙌",
+        "Not this time",
+        NOT_TODAY,
+        PAUSE,
+    ]
     (waiting,) = alex.tap(nudge_message(alex), "I'm in 🙌")
     assert "I'll tell you if Sam is in too" in waiting.text
     fake.wait_for_message(SAM.id, containing="Alex is up for today's plan idea")

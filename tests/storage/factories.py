@@ -8,6 +8,7 @@ from sqlalchemy import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from nudges.choice import Living
 from nudges.library import Kind, load_library
 from storage import pairs, users
 from storage.db import Database
@@ -42,14 +43,14 @@ async def a_couple(
     b_zone: str = "Europe/Berlin",
     a_time: time = time(8, 0),
     b_time: time = time(8, 0),
-    long_distance: bool = False,
+    living: Living | None = Living.TOGETHER,
     now: datetime = T0,
 ) -> tuple[User, User, Pair]:
     """Two set-up users, paired at `now` (so their first nudges are scheduled)."""
     a = await a_user(session, a_id, name="Alex", zone=a_zone, nudge_time=a_time)
     b = await a_user(session, b_id, name="Sam", zone=b_zone, nudge_time=b_time)
     pair = await pairs.form(session=session, inviter=a, joiner=b, now=now)
-    pair.long_distance = long_distance
+    pair.living = living
     await session.flush()
     return a, b, pair
 
