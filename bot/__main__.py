@@ -1,6 +1,6 @@
 """`python -m bot` runs the bot; `migrate` only applies migrations; `rotate-key` re-seals every
-answer under the first key of ANSWER_ENCRYPTION_KEY, sealing those still stored in the clear
-(`encrypt-existing` is its older name)."""
+answer and check-in text under the first key of ANSWER_ENCRYPTION_KEY, sealing those still
+stored in the clear (`encrypt-existing` is its older name)."""
 
 from __future__ import annotations
 
@@ -41,12 +41,12 @@ async def _prepare_database(settings: Settings, *, rotate_key: bool = False) -> 
         if rotate_key:
             rotation = await crypto.rotate(database)
             print(
-                f"couplet: rotate-key touched {rotation.touched} answer texts "
+                f"couplet: rotate-key touched {rotation.touched} answer and check-in texts "
                 f"({rotation.resealed} re-sealed under the first key, "
                 f"{rotation.sealed_from_clear} sealed that were stored in the clear); "
                 f"{len(rotation.unreadable)} no key opens, left as they are"
             )
-            log.info("rotate-key touched %d answer texts", rotation.touched)
+            log.info("rotate-key touched %d answer and check-in texts", rotation.touched)
         await crypto.check_key_opens_answers(database)
     finally:
         await database.dispose()

@@ -240,11 +240,13 @@ class Words:
 
 
 def words_of(checkin: Checkin) -> Words:
-    what = f"check-in {checkin.id}"
+    what = f"check-in {checkin.id}"  # named as `crypto.rotate` names it, with its column
     return Words(
         feeling_of(checkin.feeling),
-        crypto.opened(checkin.appreciated, sealed=checkin.appreciated_sealed, what=what),
-        crypto.opened(checkin.more_of, sealed=checkin.more_of_sealed, what=what),
+        crypto.opened(
+            checkin.appreciated, sealed=checkin.appreciated_sealed, what=f"{what} (appreciated)"
+        ),
+        crypto.opened(checkin.more_of, sealed=checkin.more_of_sealed, what=f"{what} (more_of)"),
     )
 
 

@@ -1,12 +1,13 @@
 """Optional encryption at rest for answer texts and captions (Fernet: AES with HMAC).
 
 With `ANSWER_ENCRYPTION_KEY` set, every answer text is stored sealed: `enc1:<Fernet token>`
-in `answer_parts.text`, and `answer_parts.sealed` true. Whether a value is sealed is read
-from that column only, which no user writes: a user may well type `enc1:…` themselves.
+in `answer_parts.text`, and `answer_parts.sealed` true; a check-in's two free texts the same
+way (`SEALED_COLUMNS` lists every such column and its flag). Whether a value is sealed is
+read from its flag only, which no user writes: a user may well type `enc1:…` themselves.
 
 The key may be a comma-separated list: the first key seals, every key is tried to open
 (MultiFernet), so a key is rotated by putting the new one first and running
-`python -m bot rotate-key`, which re-seals every answer under it (`rotate`).
+`python -m bot rotate-key`, which re-seals every sealed column under it (`rotate`).
 
 This module is the one place that seals (`stored_form`) and opens (`text_of`) an answer. A
 sealed value that no configured key opens is a problem of that one row: `text_of` logs its
@@ -26,17 +27,18 @@ from typing import Final, Literal
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import update
+from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import Database
-from storage.models import AnswerPart
+from storage.models import AnswerPart, Checkin
 
 log = logging.getLogger(__name__)
 
 PREFIX = "enc1:"
-SAMPLE = 20  # the latest sealed answers start-up tries the key on
-BATCH = 500  # answers re-sealed per transaction by `rotate`
+SAMPLE = 20  # the latest sealed values of each column start-up tries the key on
+BATCH = 500  # rows re-sealed per transaction by `rotate`
 
 
 class EncryptionKeyError(Exception):
@@ -154,43 +156,87 @@ def looks_like_a_token(stored: str) -> bool:
     return raw[:1] == b"\x80" and ciphertext > 0 and ciphertext % 16 == 0
 
 
-async def check_key_opens_answers(database: Database) -> None:
-    """At start-up: fails with EncryptionKeyError if answers are sealed and no key is set,
-    or if the key opens none of the latest sealed answers. Only values that are
-    structurally Fernet tokens count: a row damaged into something else is that row's
-    problem (shown as unreadable), never a reason to stop."""
-    async with database.transaction() as session:
-        result = await session.exec(
-            select(AnswerPart.id, AnswerPart.text)
-            .where(col(AnswerPart.sealed), col(AnswerPart.text).is_not(None))
-            .order_by(col(AnswerPart.id).desc())
-            .limit(SAMPLE)
+@dataclass(frozen=True)
+class SealedColumn:
+    """A text column stored sealed when its flag column says so."""
+
+    model: type[AnswerPart] | type[Checkin]
+    text: str  # the attribute holding the text (sealed or not)
+    sealed: str  # the attribute saying whether it is sealed
+    name: str  # one row of it, in logs and reports ("{id}": the row's id)
+    plural: str  # its values, in start-up's refusal
+
+    def name_of(self, row_id: int) -> str:
+        return self.name.format(id=row_id)
+
+    def columns(self) -> tuple[Mapped[int | None], Mapped[str | None], Mapped[bool]]:
+        """The id, text and flag columns, for queries."""
+        return (
+            col(self.model.id),
+            col(getattr(self.model, self.text)),
+            col(getattr(self.model, self.sealed)),
         )
-        sample = [(part_id, value) for part_id, value in result if looks_like_a_token(value or "")]
-    if not sample:
+
+
+SEALED_COLUMNS: Final = (
+    SealedColumn(AnswerPart, "text", "sealed", "answer part {id}", "answers"),
+    SealedColumn(
+        Checkin, "appreciated", "appreciated_sealed", "check-in {id} (appreciated)", "check-ins"
+    ),
+    SealedColumn(Checkin, "more_of", "more_of_sealed", "check-in {id} (more_of)", "check-ins"),
+)
+
+
+async def check_key_opens_answers(database: Database) -> None:
+    """At start-up: fails with EncryptionKeyError if anything is sealed and no key is set,
+    or if, in some sealed column, the key opens none of the latest sealed values. Only
+    values that are structurally Fernet tokens count: a row damaged into something else is
+    that row's problem (shown as unreadable), never a reason to stop."""
+    async with database.transaction() as session:
+        latest = [(column, await _latest_sealed(session, column)) for column in SEALED_COLUMNS]
+    samples = [(column, sample) for column, sample in latest if sample]
+    if not samples:
         return
     if _keyring.cipher is None:
         raise EncryptionKeyError("answers are encrypted, but ANSWER_ENCRYPTION_KEY is not set")
     unopened = []
-    for part_id, value in sample:
-        try:
-            _open(value or "")
-        except (InvalidToken, UnicodeDecodeError):
-            unopened.append(part_id)
-    if len(unopened) == len(sample):
-        raise EncryptionKeyError("ANSWER_ENCRYPTION_KEY does not open the stored answers")
+    for column, sample in samples:
+        names = [column.name_of(row_id) for row_id, value in sample if not _opens_any(value)]
+        if len(names) == len(sample):
+            raise EncryptionKeyError(
+                f"ANSWER_ENCRYPTION_KEY does not open the stored {column.plural}"
+            )
+        unopened += names
     if unopened:
-        log.warning("no configured key opens answer parts %s", _ids(unopened))
+        log.warning("no configured key opens %s", _listed(unopened))
+
+
+async def _latest_sealed(session: AsyncSession, column: SealedColumn) -> list[tuple[int, str]]:
+    """The column's latest `SAMPLE` sealed values that are structurally Fernet tokens."""
+    id_, text, sealed = column.columns()
+    result = await session.exec(
+        select(id_, text).where(sealed, text.is_not(None)).order_by(id_.desc()).limit(SAMPLE)
+    )
+    return [(row_id, value) for row_id, value in result if looks_like_a_token(value or "")]
+
+
+def _opens_any(stored: str) -> bool:
+    try:
+        _open(stored)
+    except (InvalidToken, UnicodeDecodeError):
+        return False
+    return True
 
 
 @dataclass
 class Rotation:
-    """What `rotate` did: rows re-sealed under the first key, rows sealed that were stored in
-    the clear, and the ids of sealed rows no key opens (left as they are)."""
+    """What `rotate` did over every sealed column: values re-sealed under the first key,
+    values sealed that were stored in the clear, and the sealed values no key opens (left as
+    they are), named by row and column ("answer part 12", "check-in 3 (appreciated)")."""
 
     resealed: int = 0
     sealed_from_clear: int = 0
-    unreadable: list[int] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
 
     @property
     def touched(self) -> int:
@@ -200,61 +246,73 @@ class Rotation:
 async def rotate(
     database: Database, *, batch_size: int = BATCH, batches: int | None = None
 ) -> Rotation:
-    """Re-seals every sealed answer under the first key and seals those stored in the clear,
-    `batch_size` rows per transaction in id order (`batches`: stop after that many).
+    """Re-seals every sealed value of every column in `SEALED_COLUMNS` under the first key
+    and seals those stored in the clear: column after column, `batch_size` rows per
+    transaction in id order (`batches`: stop after that many transactions in all).
 
-    Resumable: a row the first key already opens is skipped, so a run stopped half-way
+    Resumable: a value the first key already opens is skipped, so a run stopped half-way
     (a crash, or `batches`) continues where it left off when run again, and a second full
-    run touches nothing. A row written meanwhile by the running bot is left to it: each
+    run touches nothing. A value written meanwhile by the running bot is left to it: each
     update applies only if the row still holds what was read."""
     if _keyring.cipher is None or not _keyring.keys:
         raise EncryptionKeyError("set ANSWER_ENCRYPTION_KEY first")
-    first, cipher = _keyring.keys[0], _keyring.cipher
     report = Rotation()
-    after, done = 0, 0
-    while batches is None or done < batches:
-        async with database.transaction() as session:
-            result = await session.exec(
-                select(AnswerPart.id, AnswerPart.text, AnswerPart.sealed)
-                .where(col(AnswerPart.id) > after, col(AnswerPart.text).is_not(None))
-                .order_by(col(AnswerPart.id))
-                .limit(batch_size)
-            )
-            rows = list(result)
-            for part_id, value, sealed in rows:
-                assert part_id is not None and value is not None
-                if not sealed:
-                    new_value, _ = stored_form(value)
-                    report.sealed_from_clear += await _replace(session, part_id, value, new_value)
-                    continue
-                token = _token(value)
-                if _opens(first, token):
-                    continue  # already under the first key
-                try:
-                    new_value = PREFIX + cipher.rotate(token).decode("ascii")
-                except InvalidToken:
-                    report.unreadable.append(part_id)
-                    continue
-                report.resealed += await _replace(session, part_id, value, new_value)
-        if not rows:
-            break
-        after = rows[-1][0] or after
-        done += 1
+    left = batches
+    for column in SEALED_COLUMNS:
+        after: int | None = 0
+        while after is not None and (left is None or left > 0):
+            async with database.transaction() as session:
+                after = await _rotate_batch(session, column, after, batch_size, report)
+            if after is not None and left is not None:
+                left -= 1
     if report.unreadable:
-        log.warning("no configured key opens answer parts %s", _ids(report.unreadable))
+        log.warning("no configured key opens %s", _listed(report.unreadable))
     return report
 
 
-async def _replace(session: AsyncSession, part_id: int, old: str, new: str | None) -> int:
-    """Writes `new` (sealed) over `old` if the row still holds `old`; 1 if it did."""
+async def _rotate_batch(
+    session: AsyncSession, column: SealedColumn, after: int, size: int, report: Rotation
+) -> int | None:
+    """Re-seals (or seals) the column's next `size` values after row `after`, counting in
+    `report`; the last row id it read, or None when none was left."""
+    assert _keyring.cipher is not None
+    first, cipher = _keyring.keys[0], _keyring.cipher
+    id_, text, sealed = column.columns()
     result = await session.exec(
-        update(AnswerPart)
-        .where(col(AnswerPart.id) == part_id, col(AnswerPart.text) == old)
-        .values(text=new, sealed=True)
+        select(id_, text, sealed).where(id_ > after, text.is_not(None)).order_by(id_).limit(size)
+    )
+    rows = list(result)
+    for row_id, value, is_sealed in rows:
+        assert row_id is not None and value is not None
+        if not is_sealed:
+            new_value, _ = stored_form(value)
+            report.sealed_from_clear += await _replace(session, column, row_id, value, new_value)
+            continue
+        token = _token(value)
+        if _opens(first, token):
+            continue  # already under the first key
+        try:
+            new_value = PREFIX + cipher.rotate(token).decode("ascii")
+        except InvalidToken:
+            report.unreadable.append(column.name_of(row_id))
+            continue
+        report.resealed += await _replace(session, column, row_id, value, new_value)
+    return rows[-1][0] if rows else None
+
+
+async def _replace(
+    session: AsyncSession, column: SealedColumn, row_id: int, old: str, new: str | None
+) -> int:
+    """Writes `new` (sealed) over `old` if the row still holds `old`; 1 if it did."""
+    id_, text, _ = column.columns()
+    result = await session.exec(
+        update(column.model)
+        .where(id_ == row_id, text == old)
+        .values({column.text: new, column.sealed: True})
     )
     return int(result.rowcount)
 
 
-def _ids(ids: Sequence[int], shown: int = 50) -> str:
-    listed = ", ".join(str(part_id) for part_id in ids[:shown])
-    return listed + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
+def _listed(names: Sequence[str], shown: int = 50) -> str:
+    listed = ", ".join(names[:shown])
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")

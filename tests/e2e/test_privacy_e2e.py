@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 from fakegram import FakeTelegram, FakeUser
 from storage import crypto
 from storage.db import Database
-from storage.models import AnswerPart
+from storage.models import AnswerPart, Checkin, CheckinStep
 from testbed.bot_process import TOKEN, BotProcess
 from testbed.couples import DUE, populate
 from tests.e2e.conftest import StartBot, TestClock, rows
@@ -80,6 +80,35 @@ def _seal_an_answer(db_path: Path, key: str, value: str) -> None:
     asyncio.run(write())
 
 
+def _seal_a_checkin(db_path: Path, key: str, appreciated: str) -> None:
+    """Alex's answered check-in, its appreciated text sealed under `key` (as the bot does)."""
+
+    async def write() -> None:
+        crypto.configure(key)
+        database = Database(f"sqlite:///{db_path}")
+        try:
+            stored, sealed = crypto.stored_form(appreciated)
+            async with database.transaction() as session:
+                session.add(
+                    Checkin(
+                        user_id=1000,
+                        pair_id=1,
+                        week_of=date(2026, 11, 22),
+                        step=CheckinStep.DONE,
+                        feeling="close",
+                        appreciated=stored,
+                        appreciated_sealed=sealed,
+                        sent_at=DUE,
+                        answered_at=DUE,
+                    )
+                )
+        finally:
+            crypto.configure(None)
+            await database.dispose()
+
+    asyncio.run(write())
+
+
 def test_answers_are_stored_encrypted_and_a_wrong_or_missing_key_stops_start_up_clearly(
     tmp_path: Path, db_path: Path
 ) -> None:
@@ -124,7 +153,7 @@ def test_encrypt_existing_seals_answers_stored_in_the_clear(tmp_path: Path, db_p
     }
     process = BotProcess(env=env, workdir=tmp_path)
     assert process.run_to_end("encrypt-existing") == 0  # the older name of rotate-key
-    assert "rotate-key touched 1 answer texts" in process.log()
+    assert "rotate-key touched 1 answer and check-in texts" in process.log()
     assert key not in process.log()
     stored, sealed = rows(db_path, "SELECT text, sealed FROM answer_parts")[0]
     assert isinstance(stored, str) and stored.startswith("enc1:") and sealed
@@ -137,20 +166,25 @@ def test_rotate_key_moves_every_answer_to_the_new_key_and_the_old_one_can_go(
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     populate(db_path, 1, names=("Alex", "Sam"))
     _seal_an_answer(db_path, old, "SEALED-UNDER-THE-OLD-KEY")
+    _seal_a_checkin(db_path, old, "THANKS-UNDER-THE-OLD-KEY")
     base = {"TELEGRAM_BOT_TOKEN": TOKEN, "DATABASE_URL": f"sqlite:///{db_path}"}
 
     process = BotProcess(env=base | {"ANSWER_ENCRYPTION_KEY": f"{new}, {old}"}, workdir=tmp_path)
     assert process.run_to_end("rotate-key") == 0, process.log()
-    assert "rotate-key touched 1 answer texts (1 re-sealed" in process.log()
+    assert "rotate-key touched 2 answer and check-in texts (2 re-sealed" in process.log()
     assert old not in process.log() and new not in process.log()
     assert "SEALED-UNDER-THE-OLD-KEY" not in process.log()
+    assert "THANKS-UNDER-THE-OLD-KEY" not in process.log()
     stored = rows(db_path, "SELECT text FROM answer_parts")[0][0]
     assert isinstance(stored, str)
     assert Fernet(new.encode()).decrypt(stored[5:].encode()) == b"SEALED-UNDER-THE-OLD-KEY"
+    thanks = rows(db_path, "SELECT appreciated FROM checkins")[0][0]
+    assert isinstance(thanks, str)
+    assert Fernet(new.encode()).decrypt(thanks[5:].encode()) == b"THANKS-UNDER-THE-OLD-KEY"
 
     again = BotProcess(env=base | {"ANSWER_ENCRYPTION_KEY": f"{new},{old}"}, workdir=tmp_path)
     assert again.run_to_end("rotate-key") == 0
-    assert "rotate-key touched 0 answer texts" in again.log()
+    assert "rotate-key touched 0 answer and check-in texts" in again.log()
     new_only = BotProcess(env=base | {"ANSWER_ENCRYPTION_KEY": new}, workdir=tmp_path)
     assert new_only.run_to_end("migrate") == 0, new_only.log()
 
