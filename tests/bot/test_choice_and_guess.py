@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import col, select
 
 from bot import texts
+from fakegram import FakeTelegram, FakeUser, SentMessage
 from nudges.library import nudges_by_id
 from storage.models import AnswerPart, Delivery
 from tests.bot.app_harness import RunningApp, a_paired_couple, fix_nudges
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram, FakeUser, SentMessage
 
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")

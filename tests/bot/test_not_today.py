@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import texts
+from fakegram import FakeTelegram
 from tests.bot.app_harness import RunningApp
 from tests.bot.test_choice_and_guess import ALEX, DUE, SAM, delivery_of, labels, nudges_for
 from tests.conftest import FrozenClock
-from tests.fakebot import FakeTelegram
 
 QUESTION = "feelings-001"
 NOTE = "appreciation-001"

@@ -10,10 +10,10 @@ import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
+from fakegram import FakeTelegram, FakeUser, SentMessage
+from testbed.bot_process import BotProcess
+from testbed.couples import DUE, populate
 from tests.e2e.conftest import StartBot, TestClock, rows
-from tests.e2e.couples import DUE, populate
-from tests.e2e.harness import BotProcess
-from tests.fakebot import FakeTelegram, FakeUser, SentMessage
 from tests.phone import Phone
 
 MONDAY = date(2026, 11, 23)
