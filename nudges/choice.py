@@ -6,15 +6,28 @@ lean to Thursday-Saturday; where the pair lives decides which tagged nudges fit 
 `fits`); retired nudges are never chosen. Deterministic given the history and the pair's
 seed.
 
-When the enabled categories differ in size (a long-distance pair has fewer closeness
-nudges), the rules can collide at the end of a cycle; then "no repeat" wins, and fuller
-categories are preferred all along so that this happens as late and as rarely as possible.
+Categories are drained in step with their sizes, so that unequal ones (80 feelings
+nudges, 60 spark, fewer closeness ones for a long-distance pair) run out together at the
+end of a cycle. Each day brings the category furthest behind: the one whose share of its
+nudges had in this cycle would be smallest after one more, (used + 1) / size. A category of
+80 thus comes twice as often as one of 40, evenly through the cycle; and every category's
+last nudge ranks 1, so a cycle ends with one nudge of each, not with a run of the largest
+one's leftovers. Two rules come before that:
+- never yesterday's category, unless every nudge left in the cycle is in it ("no repeat"
+  wins; tested to happen only when one category is more than half the nudges, as with
+  two topics of unequal size);
+- at most twice in any ROTATION_WINDOW days; a category that is more than 2/7 of the
+  pair's nudges (with fewer than four categories, some always is) must come more often
+  some weeks, and then at most as often as its share demands, ceil(7 * share).
+Categories equally far behind: the least seen in the last days first, then plans on plan
+days, then a draw.
 
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -24,7 +37,8 @@ from enum import StrEnum
 from nudges.library import Category, Kind, Nudge, Tag
 
 PLAN_DAYS = frozenset({3, 4, 5})  # Thursday, Friday, Saturday
-ROTATION_WINDOW = 7
+ROTATION_WINDOW = 7  # days
+MOST_IN_A_WINDOW = 2  # times a category comes in ROTATION_WINDOW days, when it can
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,14 @@ class Candidates:
             for category, group in groups.items()
             if any(nudge.kind is Kind.PLAN for nudge in group)
         )
+        # How often each category may come in ROTATION_WINDOW days: MOST_IN_A_WINDOW, or
+        # as often as its share of the nudges demands when that is more.
+        self.most_in_a_window = {
+            category: max(
+                MOST_IN_A_WINDOW, math.ceil(ROTATION_WINDOW * len(group) / len(self.nudges))
+            )
+            for category, group in groups.items()
+        }
         # While nothing is used yet (every new pair, every cycle's start): each pool's
         # preferred nudges on plan days and on the others.
         self.preferred: dict[tuple[Category, bool], list[Nudge]] = {
@@ -122,15 +144,18 @@ def choose_nudge(
     # again (only when the last unused nudges are all in yesterday's category).
     categories = [c for c in by_category if c != yesterday] or list(by_category)
 
-    recent = Counter(past.category for past in earlier[-ROTATION_WINDOW:])
+    # With today, the last ROTATION_WINDOW days.
+    recent = Counter(past.category for past in earlier[-(ROTATION_WINDOW - 1) :])
     plan_day = day.weekday() in PLAN_DAYS
     draw = _drawing(seed, day)
 
-    def category_rank(category: Category) -> tuple[int, int, int]:
+    def category_rank(category: Category) -> tuple[bool, float, int, int]:
+        crowded = recent[category] >= candidates.most_in_a_window[category]
+        size = len(candidates.by_category[category])
+        used = size - len(by_category[category])  # in this cycle
+        behind = (used + 1) / size  # int / int rounds correctly: equal fractions tie
         leaning = 0 if (category in with_plans) == plan_day else 1
-        # Fuller categories first, so all of them run out together at the end of a cycle.
-        remaining = -len(by_category[category])
-        return (recent[category], leaning, remaining)
+        return (crowded, behind, recent[category], leaning)
 
     # The best rank; a draw settles ties (only they need one: a draw is a hash).
     ranks = [category_rank(category) for category in categories]
