@@ -46,8 +46,8 @@ async def test_0013_remembers_a_running_pause_and_downgrades_cleanly(database_ur
             for pair_id, until in ((1, FAR), (2, PAST), (3, None)):
                 await connection.execute(
                     text(
-                        "INSERT INTO pairs (id, created_at, seed, long_distance, paused_until)"
-                        " VALUES (:id, :created, 0, false, :until)"
+                        "INSERT INTO pairs (id, created_at, seed, living, paused_until)"
+                        " VALUES (:id, :created, 0, 'together', :until)"
                     ),
                     {"id": pair_id, "created": CREATED, "until": until},
                 )
