@@ -372,7 +372,7 @@ async def run_dispatcher(wave: Wave, pause: Callable[[int], None]) -> DispatchRe
     from telegram.ext import ExtBot
 
     from bot.dispatch import Dispatcher
-    from bot.pacing import PacedRateLimiter
+    from bot.pacing import pace_for
     from storage.db import Database
 
     frozen = DUE_AT + timedelta(seconds=1)
@@ -381,7 +381,7 @@ async def run_dispatcher(wave: Wave, pause: Callable[[int], None]) -> DispatchRe
         return frozen
 
     database = Database(wave.url)
-    limiter = PacedRateLimiter(wave.rate) if wave.rate is not None else None
+    limiter = pace_for(database, wave.rate) if wave.rate is not None else None
     bot: ExtBot[None] = ExtBot(
         TOKEN,
         base_url=wave.base_url,

@@ -6,7 +6,7 @@ import datetime as dtm
 import socket
 import threading
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -413,6 +413,26 @@ async def test_rate_limit_answers_429(bot: Bot, fake: FakeTelegram) -> None:
     assert fake.http_429 == 3
     fake.rate_limit(None)
     await bot.send_message(ALICE.id, "unlimited again")
+
+
+async def test_paid_broadcasts_have_their_own_rate(bot: Bot, fake: FakeTelegram) -> None:
+    fake.rate_limit(2, paid_per_second=4)
+    free = [await _outcome(bot.send_message(ALICE.id, f"free {n}")) for n in range(3)]
+    paid = [
+        await _outcome(bot.send_message(ALICE.id, f"paid {n}", allow_paid_broadcast=True))
+        for n in range(5)
+    ]
+    assert free == ["ok", "ok", "retry"]
+    assert paid == ["ok"] * 4 + ["retry"]  # the free sends did not use up the paid rate
+    assert fake.http_429 == 2
+
+
+async def _outcome(send: Awaitable[object]) -> str:
+    try:
+        await send
+    except RetryAfter:
+        return "retry"
+    return "ok"
 
 
 # ------------------------------------------------------------------------- Application

@@ -60,6 +60,9 @@ Params = dict[str, Any]
 JsonDict = dict[str, Any]
 
 RATE_LIMITED_METHODS = frozenset({"sendmessage", "copymessage"})
+# Telegram's limit for requests with `allow_paid_broadcast` (charged in Stars above the free
+# rate), counted apart from the token's free rate.
+PAID_BROADCAST_PER_SECOND = 1000
 
 _MEDIA_METHODS = {
     "senddocument": "document",
@@ -156,6 +159,7 @@ class FakeTelegram:
         self._faults = FaultPlan()
         self._blocked: set[int] = set()
         self._limiter: SlidingWindowLimiter | None = None
+        self._paid_limiter: SlidingWindowLimiter | None = None
         self._outage: ApiError | None = None
         self._methods: dict[str, Callable[[Params], Any]] = self._method_table()
 
@@ -405,12 +409,13 @@ class FakeTelegram:
             raise ApiError(404, "Not Found")
         if chat_id is not None and chat_id in self._blocked:
             raise ApiError(403, BLOCKED_DESCRIPTION)
-        if key in RATE_LIMITED_METHODS and not self._allowed_by_rate_limit():
+        if key in RATE_LIMITED_METHODS and not self._allowed_by_rate_limit(params):
             raise too_many_requests(1)
         return handler(params)
 
-    def _allowed_by_rate_limit(self) -> bool:
-        return self._limiter is None or self._limiter.allow(self._clock())
+    def _allowed_by_rate_limit(self, params: Params) -> bool:
+        limiter = self._paid_limiter if params.get("allow_paid_broadcast") else self._limiter
+        return limiter is None or limiter.allow(self._clock())
 
     def _call_chat_id(self, params: Params) -> int | None:
         chat_id = parse_chat_id(params.get("chat_id"))
@@ -1041,10 +1046,14 @@ class FakeTelegram:
         with self._lock:
             self._blocked.discard(chat_id)
 
-    def rate_limit(self, per_second: float | None) -> None:
-        """Enforce a global sendMessage/copyMessage rate (429, retry_after 1); None: off."""
+    def rate_limit(
+        self, per_second: float | None, *, paid_per_second: float = PAID_BROADCAST_PER_SECOND
+    ) -> None:
+        """Enforce a global sendMessage/copyMessage rate (429, retry_after 1); None: off.
+        Requests with `allow_paid_broadcast` count against `paid_per_second` instead."""
         with self._lock:
             self._limiter = SlidingWindowLimiter(per_second) if per_second else None
+            self._paid_limiter = SlidingWindowLimiter(paid_per_second) if per_second else None
 
     def clear_faults(self) -> None:
         """Drop queued failures and delays, blocks and the rate limit."""
@@ -1052,6 +1061,7 @@ class FakeTelegram:
             self._faults.clear()
             self._blocked.clear()
             self._limiter = None
+            self._paid_limiter = None
             self._outage = None
 
 
