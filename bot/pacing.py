@@ -56,6 +56,8 @@ SENDING_METHODS = frozenset(
 )
 # A slot is used at most this many intervals after its time, or given up for a new one.
 LATE_SLOT_INTERVALS = 0.5
+# A bulk send told to ask again waits at least this long (never a busy loop on the ledger).
+BULK_RETRY_AT_LEAST = 0.001
 # How long taking a slot from the database may take before this send is paced locally.
 LEDGER_PATIENCE_SECONDS = 1.0
 
@@ -104,7 +106,7 @@ class _Lane:
             booking = await self._book(bulk=True)
             if booking.taken:
                 return loop.time() + booking.wait
-            await asyncio.sleep(max(booking.wait, 0.0))
+            await asyncio.sleep(max(booking.wait, BULK_RETRY_AT_LEAST))
 
     async def _book(self, *, bulk: bool) -> Booking:
         try:
