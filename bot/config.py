@@ -26,8 +26,8 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message is one line telling what to do."""
 
 
-# Telegram allows about 30 messages a second; the pacer sends at most floor(this) in any
-# second (bot/pacing.py), so 29 stays under it with room for the way there.
+# Telegram allows about 30 messages a second per token; every instance shares this pace
+# (bot/pacing.py), which uses at most floor(this) + 1 slots in any second: 30 at 29.
 DEFAULT_MAX_MESSAGES_PER_SECOND = 29.0
 # With PAID_BROADCAST=true the nudges go as paid broadcasts, which Telegram allows up to
 # 1,000 a second (charging Telegram Stars above the free rate), at this pace of their own.
