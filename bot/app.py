@@ -46,7 +46,7 @@ from bot.context import CONTEXT_TYPES, BotData, Context, Services, services
 from bot.dispatch import Dispatcher
 from bot.flood import IncomingLimit
 from bot.ordering import InOrderPerChat
-from bot.pacing import PacedRateLimiter
+from bot.pacing import pace_for
 from storage import crypto, deliveries
 from storage.db import Database
 from storage.migrate import upgrade_to_head
@@ -61,10 +61,14 @@ COMMAND = PRIVATE & NEW_MESSAGE
 
 
 def telegram_side(
-    settings: Settings, *, requests: tuple[BaseRequest, BaseRequest] | None = None
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    requests: tuple[BaseRequest, BaseRequest] | None = None,
 ) -> ApplicationBuilder:  # type: ignore[type-arg]
     """How the bot talks to Telegram: token, API address, HTML defaults, the pace of sends
-    and the order updates are handled in. (`bench/echo_bot.py` builds on it too.)"""
+    (shared by every instance on `database` if it is PostgreSQL) and the order updates are
+    handled in. (`bench/echo_bot.py` builds on it too.)"""
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder()
         .token(settings.token)
@@ -77,7 +81,10 @@ def telegram_side(
         .concurrent_updates(InOrderPerChat())
     )
     if settings.max_messages_per_second > 0:
-        builder = builder.rate_limiter(PacedRateLimiter(settings.max_messages_per_second))
+        paid_rate = settings.paid_broadcast_rate if settings.paid_broadcast else None
+        builder = builder.rate_limiter(
+            pace_for(database, settings.max_messages_per_second, paid_per_second=paid_rate)
+        )
     if settings.api_base_url is not None:
         builder = builder.base_url(settings.api_base_url)
         if settings.api_file_url is not None:
@@ -101,7 +108,7 @@ def build_application(
     crypto.configure(settings.answer_encryption_key)
     database = Database(settings.database_url)
     builder = (
-        telegram_side(settings, requests=requests)
+        telegram_side(settings, database=database, requests=requests)
         .context_types(CONTEXT_TYPES)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -112,6 +119,7 @@ def build_application(
         bot=application.bot,
         clock=clock,
         catch_up=settings.catch_up,
+        paid_broadcast=settings.paid_broadcast,
     )
 
     bot_data: BotData = application.bot_data

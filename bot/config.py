@@ -26,9 +26,12 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message is one line telling what to do."""
 
 
-# Telegram allows about 30 messages a second; the pacer sends at most floor(this) in any
-# second (bot/pacing.py), so 29 stays under it with room for the way there.
+# Telegram allows about 30 messages a second per token; every instance shares this pace
+# (bot/pacing.py), which uses at most floor(this) + 1 slots in any second: 30 at 29.
 DEFAULT_MAX_MESSAGES_PER_SECOND = 29.0
+# With PAID_BROADCAST=true the nudges go as paid broadcasts, which Telegram allows up to
+# 1,000 a second (charging Telegram Stars above the free rate), at this pace of their own.
+DEFAULT_PAID_BROADCAST_RATE = 500.0
 # Messages, edits and button presses one user may send in a minute before the bot asks them
 # to send the rest a minute later (bot/flood.py); far above what anyone types.
 DEFAULT_INCOMING_MESSAGES_PER_MINUTE = 20
@@ -48,6 +51,8 @@ class Settings:
     dispatch_interval: float = 5.0
     catch_up: timedelta = timedelta(hours=3)
     max_messages_per_second: float = DEFAULT_MAX_MESSAGES_PER_SECOND
+    paid_broadcast: bool = False  # nudges sent with allow_paid_broadcast, at their own pace
+    paid_broadcast_rate: float = DEFAULT_PAID_BROADCAST_RATE
     answer_encryption_key: str | None = None  # Fernet keys, comma-separated; the first seals
     incoming_messages_per_minute: int = DEFAULT_INCOMING_MESSAGES_PER_MINUTE
 
@@ -150,6 +155,16 @@ class Settings:
         if not 0 <= max_rate <= 1000:
             raise ConfigError("MAX_MESSAGES_PER_SECOND must be between 0 (no limit) and 1000.")
 
+        paid_broadcast = _switch(get("PAID_BROADCAST") or "false", "PAID_BROADCAST")
+        paid_rate = _number(
+            get("PAID_BROADCAST_RATE") or str(DEFAULT_PAID_BROADCAST_RATE), "PAID_BROADCAST_RATE"
+        )
+        if not 1 <= paid_rate <= 1000:
+            raise ConfigError(
+                "PAID_BROADCAST_RATE must be between 1 and 1000 (Telegram allows paid "
+                "broadcasts up to 1000 messages a second)."
+            )
+
         incoming_text = get("INCOMING_MESSAGES_PER_MINUTE") or str(
             DEFAULT_INCOMING_MESSAGES_PER_MINUTE
         )
@@ -177,6 +192,8 @@ class Settings:
             dispatch_interval=dispatch_interval,
             catch_up=timedelta(hours=catch_up_hours),
             max_messages_per_second=max_rate,
+            paid_broadcast=paid_broadcast,
+            paid_broadcast_rate=paid_rate,
             answer_encryption_key=_encryption_key(get("ANSWER_ENCRYPTION_KEY")),
             incoming_messages_per_minute=int(incoming_text),
         )
@@ -194,6 +211,15 @@ def _encryption_key(value: str | None) -> str | None:
             'print(Fernet.generate_key().decode())"'
         ) from None
     return ",".join(entry.strip() for entry in value.split(","))
+
+
+def _switch(text: str, name: str) -> bool:
+    value = text.lower()
+    if value in ("true", "yes", "on", "1"):
+        return True
+    if value in ("false", "no", "off", "0"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {text!r}.")
 
 
 def _number(text: str, name: str) -> float:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum, auto
 from functools import lru_cache, partial
+from typing import Any
 
 import httpx
 from sqlalchemy import Connection
-from telegram import Bot, ReplyParameters
+from telegram import ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -28,11 +29,12 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
+from telegram.ext import ExtBot
 
 from bot import keyboards, memories, outages, texts
 from bot.chat import send_if_possible
 from bot.clock import Clock
-from bot.pacing import retry_seconds
+from bot.pacing import Priority, retry_seconds
 from nudges.library import nudges_by_id
 from storage import deliveries
 from storage.db import Database
@@ -84,12 +86,13 @@ class Dispatcher:
         self,
         *,
         database: Database,
-        bot: Bot,
+        bot: ExtBot[Any],
         clock: Clock,
         catch_up: timedelta,
         batch_size: int = 256,
         concurrency: int = 6,
         most_sending: int = 8,
+        paid_broadcast: bool = False,
     ) -> None:
         if not 0 < concurrency < most_sending:
             raise ValueError("need 0 < concurrency < most_sending")
@@ -107,6 +110,10 @@ class Dispatcher:
         # requests, and finished ones not yet recorded. What a SIGKILL can leave undecided.
         self.most_sending = most_sending
         self.stopping = False
+        # The wave's sends are bulk: a reply to a person goes before them (bot/pacing.py).
+        # With `paid_broadcast` they go as paid broadcasts, at their own pace.
+        self.bulk = Priority.BULK if bot.rate_limiter is not None else None
+        self.paid_broadcast = True if paid_broadcast else None
         # What a wave stopped by a database outage could not write, for the next run to
         # write first: the outcomes of finished sends, and nudges claimed or marked
         # `sending` whose requests never started. Lost with the process, like `sending`.
@@ -219,6 +226,8 @@ class Dispatcher:
                     )
                     if follow_up.message_id
                     else None,
+                    allow_paid_broadcast=self.paid_broadcast,
+                    rate_limit_args=self.bulk,
                 )
                 report.follow_ups += 1
             except TelegramError as error:  # at most once: a failed follow-up is not retried
@@ -239,7 +248,12 @@ class Dispatcher:
         for _ in range(SEND_TRIES):
             try:
                 message = await self.bot.send_message(
-                    due.user_id, text, parse_mode=ParseMode.HTML, reply_markup=markup
+                    due.user_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    allow_paid_broadcast=self.paid_broadcast,
+                    rate_limit_args=self.bulk,
                 )
             except Forbidden:
                 return Outcome(Result.BLOCKED)

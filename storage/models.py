@@ -166,6 +166,17 @@ class ProcessedUpdate(SQLModel, table=True):
     processed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
 
 
+class SendPace(SQLModel, table=True):
+    """The next free send slot of the whole deployment, one row per pace (`free`: Telegram's
+    free rate for the token; `paid`: paid broadcasts). Every instance takes its slots here,
+    by the database's clock (storage/pace.py); used on PostgreSQL only."""
+
+    __tablename__ = "send_pace"
+
+    name: str = Field(primary_key=True, max_length=16)
+    next_slot: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
 class Invite(SQLModel, table=True):
     """A single-use invite. Only the SHA-256 of the code is stored."""
 

@@ -18,6 +18,16 @@ def test_only_the_token_is_needed() -> None:
     assert settings.port == 8080
     assert settings.api_base_url is None
     assert settings.incoming_messages_per_minute == 20
+    assert settings.paid_broadcast is False
+    assert settings.paid_broadcast_rate == 500
+
+
+def test_paid_broadcasts_are_switched_on_with_their_own_pace() -> None:
+    settings = Settings.from_values(
+        {"TELEGRAM_BOT_TOKEN": TOKEN, "PAID_BROADCAST": "true", "PAID_BROADCAST_RATE": "800"}
+    )
+    assert settings.paid_broadcast is True
+    assert settings.paid_broadcast_rate == 800
 
 
 def test_a_local_bot_api_server_gets_matching_file_urls() -> None:
@@ -49,6 +59,11 @@ def test_a_local_bot_api_server_gets_matching_file_urls() -> None:
         ({"INCOMING_MESSAGES_PER_MINUTE": "2.5"}, "INCOMING_MESSAGES_PER_MINUTE"),
         ({"INCOMING_MESSAGES_PER_MINUTE": "²"}, "INCOMING_MESSAGES_PER_MINUTE"),
         ({"INCOMING_MESSAGES_PER_MINUTE": "9" * 5000}, "INCOMING_MESSAGES_PER_MINUTE"),
+        ({"PAID_BROADCAST": "sometimes"}, "PAID_BROADCAST must be true or false"),
+        ({"PAID_BROADCAST_RATE": "5000"}, "PAID_BROADCAST_RATE must be between 1 and 1000"),
+        ({"PAID_BROADCAST_RATE": "0"}, "PAID_BROADCAST_RATE must be between 1 and 1000"),
+        ({"PAID_BROADCAST_RATE": "nan"}, "PAID_BROADCAST_RATE must be between 1 and 1000"),
+        ({"PAID_BROADCAST_RATE": "fast"}, "PAID_BROADCAST_RATE must be a number"),
     ],
 )
 def test_bad_settings_stop_with_one_clear_line(values: dict[str, str], message: str) -> None:

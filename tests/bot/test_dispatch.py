@@ -15,11 +15,12 @@ from telegram.request import RequestData
 
 from bot import texts
 from bot.dispatch import Dispatcher
-from fakegram import FakeTelegram, FakeTelegramRequest
+from fakegram import FakeTelegram, FakeTelegramRequest, FakeUser
 from nudges.choice import Living
 from nudges.library import Kind, nudges_by_id
 from storage import deliveries, users
 from storage.db import Database
+from tests.bot.app_harness import a_paired_couple, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
 from tests.storage.factories import a_couple
@@ -487,3 +488,25 @@ async def test_a_claim_taken_over_by_a_later_claim_of_the_same_process_is_sent_o
     marked = await database.run(partial(deliveries.mark_sending, nudges=[*first, *again]))
     assert marked == again
     assert await database.run(partial(deliveries.mark_sending, nudges=again)) == []
+
+
+async def test_with_paid_broadcast_the_nudges_are_paid_broadcasts_and_replies_are_not(
+    database_url: str, fake: FakeTelegram
+) -> None:
+    clock = FrozenClock(MONDAY)
+    settings = {"PAID_BROADCAST": "true", "MAX_MESSAGES_PER_SECOND": "29"}
+    async with running_app(
+        fake, database_url=database_url, clock=clock, token=TOKEN, settings=settings
+    ) as app:
+        await a_paired_couple(app, FakeUser(ALEX, "Alex"), FakeUser(SAM, "Sam"), now=MONDAY)
+        clock.now = datetime(2026, 11, 23, 7, 0, 5, tzinfo=UTC)  # 08:00 in Berlin
+        report = await app.services.dispatcher.run()
+        await app.send(FakeUser(ALEX, "Alex"), "/help")
+        assert app.errors == []
+
+    assert report.sent == 2
+    calls = fake.calls_for("sendMessage")
+    nudges = [call for call in calls if call.params.get("reply_markup")]
+    assert len(nudges) == 2 and all(call.params["allow_paid_broadcast"] for call in nudges)
+    (help_reply,) = [call for call in calls if call not in nudges]
+    assert "allow_paid_broadcast" not in help_reply.params

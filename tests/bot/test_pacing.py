@@ -1,19 +1,29 @@
-"""The global pace: even spacing, and never a burst after the event loop stalls.
+"""The pace of sends: even spacing, never a burst after the event loop stalls, people before
+the wave's bulk, paid broadcasts at their own pace, and no send lost to the ledger.
 
 These run on virtual time (tests/virtual_time.py): the limiter reads the loop's clock, so
 every instant it and the fake Telegram see is exact, and a stall is a jump of the clock while
-nothing else runs, not a real pause that a loaded machine may stretch.
+nothing else runs, not a real pause that a loaded machine may stretch. (The ledger shared
+through PostgreSQL is tested in tests/storage/test_send_ledger.py.)
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from itertools import pairwise
+from math import inf
+from typing import Any
 
+import pytest
 from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 
-from bot.pacing import PacedRateLimiter
+from bot.pacing import PacedRateLimiter, Priority
 from fakegram import FakeTelegram, FakeTelegramRequest
+from storage.db import Database
+from storage.pace import DatabaseLedger, MemoryLedger
+from testbed.postgres import _free_port
 from tests.bot.conftest import TOKEN
 from tests.virtual_time import run_in_virtual_time, virtual_loop
 
@@ -40,7 +50,7 @@ def assert_each_stall_came_mid_wave(stalls: Stalls, went_out: list[float]) -> No
 
 def test_after_a_stall_no_second_ever_holds_more_than_the_pace_allows() -> None:
     async def wave() -> tuple[list[float], Stalls]:
-        limiter = PacedRateLimiter(20)
+        limiter = PacedRateLimiter(MemoryLedger(20))
         loop = virtual_loop()
         went_out: list[float] = []
         stalls: Stalls = []
@@ -62,12 +72,12 @@ def test_after_a_stall_no_second_ever_holds_more_than_the_pace_allows() -> None:
     assert len(went_out) == 64
     assert_each_stall_came_mid_wave(stalls, went_out)
     for first, twenty_first in zip(went_out, went_out[20:], strict=False):
-        assert twenty_first - first >= 1.0  # 20 at most in any second, stalls or not
+        assert twenty_first - first >= 1.0 - 1e-9  # 20 at most in any second, stalls or not
 
 
 def test_calls_that_send_nothing_are_not_paced() -> None:
     async def fifty_get_me() -> tuple[float, list[str]]:
-        limiter = PacedRateLimiter(1)
+        limiter = PacedRateLimiter(MemoryLedger(1))
         loop = virtual_loop()
         answered: list[str] = []
 
@@ -95,7 +105,7 @@ def test_a_wave_with_stalls_stays_under_telegrams_strict_window() -> None:
             TOKEN,
             request=FakeTelegramRequest(fake),
             defaults=Defaults(parse_mode=ParseMode.HTML),
-            rate_limiter=PacedRateLimiter(29),
+            rate_limiter=PacedRateLimiter(MemoryLedger(29)),
         )
         chats = iter(range(1000, 1090))
         stalls: Stalls = []
@@ -114,3 +124,95 @@ def test_a_wave_with_stalls_stays_under_telegrams_strict_window() -> None:
     assert_each_stall_came_mid_wave(stalls, went_out)
     assert fake.http_429 == 0
     assert all(len(fake.sent_to(chat_id)) == 1 for chat_id in range(1000, 1090))
+
+
+def test_a_reply_waits_behind_at_most_the_horizon_of_the_wave() -> None:
+    async def wave_and_reply() -> tuple[list[tuple[str, float]], float]:
+        limiter = PacedRateLimiter(MemoryLedger(10))
+        loop = virtual_loop()
+        went_out: list[tuple[str, float]] = []
+
+        def send(kind: str) -> Callable[[], Coroutine[Any, Any, bool]]:
+            async def sent() -> bool:
+                went_out.append((kind, loop.time()))
+                return True
+
+            return sent
+
+        async def wave_sender() -> None:
+            for _ in range(20):
+                await limiter.process_request(
+                    send("bulk"), (), {}, "sendMessage", {}, Priority.BULK
+                )
+
+        async def person() -> float:
+            await asyncio.sleep(3.01)
+            asked = loop.time()
+            await limiter.process_request(send("reply"), (), {}, "sendMessage", {}, None)
+            return asked
+
+        *_, asked = await asyncio.gather(*(wave_sender() for _ in range(6)), person())
+        return went_out, asked
+
+    went_out, asked = run_in_virtual_time(wave_and_reply)
+
+    kinds = [kind for kind, _ in went_out]
+    reply = kinds.index("reply")
+    ahead = [kind for kind, at in went_out[:reply] if at >= asked]
+    assert len(ahead) <= 3  # the horizon (two intervals) and the slot being used
+    assert kinds.count("bulk") == 120 and "bulk" in kinds[reply + 1 :]
+    # The reply took a slot of the pace, it did not add one: 121 sends, 120 intervals.
+    assert went_out[-1][1] - went_out[0][1] == pytest.approx(12.0)
+    for (_, earlier), (_, later) in pairwise(went_out):
+        assert later - earlier >= 0.1 - 1e-9
+
+
+def test_paid_broadcasts_go_at_their_own_pace_and_replies_stay_on_the_free_one() -> None:
+    async def paid_wave() -> FakeTelegram:
+        fake = FakeTelegram(TOKEN, clock=virtual_loop().time)
+        fake.rate_limit(30)  # and 1000 a second for paid broadcasts
+        limiter = PacedRateLimiter(MemoryLedger(29), paid=MemoryLedger(500, bulk_horizon=inf))
+        bot: ExtBot[Priority] = ExtBot(
+            TOKEN, request=FakeTelegramRequest(fake), rate_limiter=limiter
+        )
+        chats = iter(range(1000, 1400))
+
+        async def wave_sender() -> None:
+            for chat_id in chats:
+                await bot.send_message(
+                    chat_id, "A nudge", allow_paid_broadcast=True, rate_limit_args=Priority.BULK
+                )
+
+        async def replies() -> None:
+            for _ in range(3):
+                await bot.send_message(77, "Thanks, saved")
+
+        async with bot:
+            await asyncio.gather(*(wave_sender() for _ in range(6)), replies())
+        return fake
+
+    fake = run_in_virtual_time(paid_wave)
+
+    assert fake.http_429 == 0
+    paid = [call for call in fake.calls_for("sendMessage") if call.chat_id != 77]
+    assert len(paid) == 400 and all(call.params["allow_paid_broadcast"] for call in paid)
+    assert paid[-1].at - paid[0].at == pytest.approx(399 / 500)  # at the paid pace
+    replies = [call.at for call in fake.calls_for("sendMessage") if call.chat_id == 77]
+    assert replies[1] - replies[0] == pytest.approx(1 / 29)  # at the free pace, not behind
+
+
+async def test_sends_go_out_when_the_ledgers_database_is_unreachable() -> None:
+    nowhere = Database(f"postgresql://couplet@127.0.0.1:{_free_port()}/couplet")
+    limiter = PacedRateLimiter(DatabaseLedger(nowhere, name="free", per_second=1000))
+    sent: list[str] = []
+
+    async def send() -> bool:
+        sent.append("sent")
+        return True
+
+    try:
+        for priority in (None, Priority.BULK, None):
+            await limiter.process_request(send, (), {}, "sendMessage", {}, priority)
+    finally:
+        await nowhere.dispose()
+    assert sent == ["sent"] * 3
