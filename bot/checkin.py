@@ -20,6 +20,7 @@ from bot import answers, texts
 from bot.chat import drop_buttons, redraw
 from bot.context import Context, Services, services
 from bot.keyboards import number_in, row_id
+from bot.pacing import Priority
 from bot.recap import send_picture
 from bot.unit import Unit, unit_of_work
 from nudges.checkin import FEELINGS, both_far_for, far_in_a_row
@@ -85,10 +86,11 @@ async def _send_all(bot: Bot, due: list[DueCheckin]) -> int:
 
 async def _send_bulk(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup) -> bool:
     """One check-in message, on the same paced path as the daily wave's nudges (the bot's
-    rate limiter). Sent at most once: a check-in that could not go is not retried (it
-    closes at the next one; the bot never nags)."""
+    rate limiter, as bulk: a reply to a person goes first). Sent at most once: a check-in
+    that could not go is not retried (it closes at the next one; the bot never nags)."""
+    bulk = Priority.BULK if bot.rate_limiter is not None else None
     try:
-        await bot.send_message(chat_id, text, reply_markup=markup)
+        await bot.send_message(chat_id, text, reply_markup=markup, rate_limit_args=bulk)
     except Forbidden:
         log.info("chat %s has blocked the bot; a check-in was not delivered", chat_id)
         return False
