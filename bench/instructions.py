@@ -64,7 +64,8 @@ async def _stagger(url: str, per_minute: int, users: int) -> None:
             .where(users_table.c.id.between(first, first + per_minute - 1))
             .values(next_due_at=due)
         )
-        await database.run(lambda connection, statement=statement: connection.execute(statement))
+        async with database.transaction() as session:
+            await session.exec(statement)
     await database.dispose()
 
 
