@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message
 
 from bot import keyboards, texts
@@ -24,6 +23,7 @@ from nudges.library import Kind, Nudge, nudges_by_id
 from nudges.times import format_time_of_day
 from nudges.zones import zone
 from storage import answers, users
+from storage.db import Session
 from storage.models import AnswerPart, Delivery, User
 
 log = logging.getLogger(__name__)
@@ -142,9 +142,7 @@ async def take_message(unit: Unit[User | None], message: Message) -> None:
         turn.queue_on(known)
 
 
-async def _answer(
-    session: AsyncSession, turn: Turn, part: AnswerPart, *, first: bool
-) -> str | None:
+async def _answer(session: Session, turn: Turn, part: AnswerPart, *, first: bool) -> str | None:
     """What an answer does, by the nudge's kind (SPEC, Nudges: kinds and their flows)."""
     mine, theirs, partner, user = turn.mine, turn.theirs, turn.partner, turn.user
     kind = turn.nudge.kind
@@ -181,7 +179,7 @@ async def _answer(
     return texts.passed_on(partner.first_name)
 
 
-async def _guess_awaited(session: AsyncSession, turn: Turn) -> bool:
+async def _guess_awaited(session: Session, turn: Turn) -> bool:
     """On a guess nudge in words, whether the next message is the guess: the answer about
     oneself came first, and no guess yet (before the reveal)."""
     return (
@@ -192,7 +190,7 @@ async def _guess_awaited(session: AsyncSession, turn: Turn) -> bool:
 
 
 async def _guess_in_words(
-    session: AsyncSession, turn: Turn, part: AnswerPart, *, first: bool
+    session: Session, turn: Turn, part: AnswerPart, *, first: bool
 ) -> str | None:
     """A guess nudge without options: the first message is the answer about yourself, the
     next the guess; once both partners gave both, each gets the other's answer and guess."""
@@ -362,7 +360,7 @@ async def own_turn(unit: Unit[User], delivery_text: str) -> Turn | None:
 
 
 async def _with_pair(
-    session: AsyncSession,
+    session: Session,
     context: Context,
     user: User,
     delivery: Delivery | None,

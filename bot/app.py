@@ -47,7 +47,7 @@ from bot.dispatch import Dispatcher
 from bot.flood import IncomingLimit
 from bot.ordering import InOrderPerChat
 from bot.pacing import pace_for
-from storage import crypto, deliveries
+from storage import claiming, crypto
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 
@@ -241,7 +241,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await crypto.check_key_opens_answers(services.database)
     if services.database.is_sqlite:
         async with services.database.transaction() as session:
-            released = await deliveries.release_claims_of_dead_processes(
+            released = await claiming.release_claims_of_dead_processes(
                 session=session, now=services.clock()
             )
         if released:

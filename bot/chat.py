@@ -8,7 +8,6 @@ from datetime import datetime
 from html import unescape
 from typing import TYPE_CHECKING
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import (
     Bot,
     CallbackQuery,
@@ -25,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 if TYPE_CHECKING:
     from bot.context import Context
 from storage import users
+from storage.db import Session
 from storage.models import User
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply
@@ -52,7 +52,7 @@ def too_long_to_parse(text: str) -> bool:
 
 
 async def find_or_create_sender(
-    *, session: AsyncSession, update: Update, now: datetime
+    *, session: Session, update: Update, now: datetime
 ) -> tuple[User, bool]:
     """The sender's user row, created on first contact, and whether it was just created.
 

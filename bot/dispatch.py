@@ -14,11 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum, auto
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection
 from telegram import ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -36,9 +35,9 @@ from bot.chat import send_if_possible
 from bot.clock import Clock
 from bot.pacing import Priority, retry_seconds
 from nudges.library import nudges_by_id
-from storage import deliveries
+from storage import claiming, follow_ups, outcomes
+from storage.claiming import DueNudge
 from storage.db import Database
-from storage.deliveries import Blocked, DueNudge
 from storage.memories import Memory
 
 log = logging.getLogger(__name__)
@@ -161,59 +160,40 @@ class Dispatcher:
 
     async def _record_and_mark(
         self,
-        outcomes: list[tuple[DueNudge, Outcome]],
+        results: list[tuple[DueNudge, Outcome]],
         starting: list[DueNudge],
         unsent: list[DueNudge],
         report: WaveReport,
     ) -> list[DueNudge]:
         """One transaction: what the finished sends came to, the nudges handed back unsent,
         and the next nudges marked `sending`. Returns those this process may now send."""
-        by_result: dict[Result, list[tuple[DueNudge, Outcome]]] = {result: [] for result in Result}
-        for due, outcome in outcomes:
-            by_result[outcome.result].append((due, outcome))
-        now = self.clock()
-
-        def record_and_mark(connection: Connection) -> tuple[list[DueNudge], list[Blocked]]:
-            deliveries.record_sent(
-                connection,
-                sent=[(due.delivery_id, out.message_id) for due, out in by_result[Result.SENT]],
-                now=now,
-            )
-            deliveries.release(
-                connection, nudges=[due for due, _ in by_result[Result.RETRY]], now=now
-            )
-            deliveries.mark_failed(
-                connection, delivery_ids=[due.delivery_id for due, _ in by_result[Result.FAILED]]
-            )
-            blocked = [
-                first_time
-                for due, _ in by_result[Result.BLOCKED]
-                if (
-                    first_time := deliveries.record_blocked(
-                        connection, delivery_id=due.delivery_id, user_id=due.user_id, now=now
-                    )
-                )
-                is not None
-            ]
-            deliveries.hand_back(connection, nudges=unsent, now=now)
-            mine = deliveries.mark_sending(connection, nudges=starting) if starting else []
-            return mine, blocked
-
-        mine, blocked = await self.database.run(record_and_mark)
+        finished = outcomes.Finished()
+        for due, outcome in results:
+            if outcome.result is Result.SENT:
+                finished.sent.append((due, outcome.message_id))
+            elif outcome.result is Result.RETRY:
+                finished.to_retry.append(due)
+            elif outcome.result is Result.FAILED:
+                finished.failed.append(due)
+            else:  # Result.BLOCKED
+                finished.blocked.append(due)
+        recorded = await outcomes.record_and_mark_sending(
+            self.database, finished=finished, unsent=unsent, starting=starting, now=self.clock()
+        )
         if unsent:
             log.info("%d claimed nudges handed back unsent: due again now", len(unsent))
-        report.count(outcome.result for _, outcome in outcomes)
-        for first_time in blocked:
+        report.count(outcome.result for _, outcome in results)
+        for first_time in recorded.partners_to_tell:
             await send_if_possible(
                 self.bot, first_time.partner_id, texts.partner_blocked(first_time.name)
             )
             report.partners_told.append(first_time.partner_id)
-        return mine
+        return recorded.may_send
 
     async def _follow_ups(self, report: WaveReport) -> None:
         """At most one gentle follow-up per unanswered question or note (never a guilt trip)."""
         async with self.database.transaction() as session:
-            due = await deliveries.claim_follow_ups(
+            due = await follow_ups.claim_follow_ups(
                 session=session, now=self.clock(), limit=self.batch_size
             )
         for follow_up in due:
@@ -325,14 +305,12 @@ class _DispatchRun:
                         unsent, self.more_due = list(self.waiting), False
                         self.waiting.clear()
                     elif self.more_due and len(self.waiting) < dispatcher.most_sending:
-                        batch = await dispatcher.database.run(
-                            partial(
-                                deliveries.claim_due,
-                                now=dispatcher.clock(),
-                                limit=dispatcher.batch_size,
-                                lease=CLAIM_LEASE,
-                                catch_up=dispatcher.catch_up,
-                            )
+                        batch = await claiming.claim_due_nudges(
+                            dispatcher.database,
+                            now=dispatcher.clock(),
+                            limit=dispatcher.batch_size,
+                            lease=CLAIM_LEASE,
+                            catch_up=dispatcher.catch_up,
                         )
                         self.waiting.extend(batch)
                         dispatcher.memories |= await memories.for_batch(dispatcher.database, batch)

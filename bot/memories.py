@@ -14,8 +14,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import texts
 from nudges.library import nudges_by_id
 from storage import memories
+from storage.claiming import DueNudge
 from storage.db import Database
-from storage.deliveries import DueNudge
 from storage.memories import Memory
 
 

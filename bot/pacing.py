@@ -29,13 +29,12 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
 from bot import outages
 from storage.db import Database
-from storage.pace import Booking, DatabaseLedger, Ledger, MemoryLedger
+from storage.pace import Booking, DatabaseLedger, Ledger, LedgerUnavailable, MemoryLedger
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +111,7 @@ class _Lane:
         try:
             async with asyncio.timeout(LEDGER_PATIENCE_SECONDS):
                 return await self.ledger.book(bulk=bulk)
-        except (SQLAlchemyError, OSError, TimeoutError) as error:
+        except (LedgerUnavailable, TimeoutError) as error:
             self._report(error)
             return await self._fallback().book(bulk=bulk)
 
@@ -120,7 +119,7 @@ class _Lane:
         try:
             async with asyncio.timeout(LEDGER_PATIENCE_SECONDS):
                 await self.ledger.hold(seconds)
-        except (SQLAlchemyError, OSError, TimeoutError) as error:
+        except (LedgerUnavailable, TimeoutError) as error:
             self._report(error)
         if self._local is not None and self._local is not self.ledger:
             await self._local.hold(seconds)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
@@ -22,6 +21,7 @@ from nudges.schedule import (
 from nudges.times import format_time_of_day, parse_time_of_day
 from nudges.zones import zone
 from storage import pairs, users
+from storage.db import Session
 from storage.models import Pair, User
 from storage.schedules import reschedule_pair_of
 
@@ -112,7 +112,7 @@ async def _change_and_view(unit: Unit[User], action: str) -> View | None:
 
 
 async def _change(
-    session: AsyncSession,
+    session: Session,
     now: datetime,
     user: User,
     partner: User | None,

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Concatenate, Generic, ParamSpec, TypeVar
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot, Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.chat import Markup, find_or_create_sender, send_if_possible, sender_id
 from bot.context import Context, Services, services
 from storage import users
+from storage.db import Session
 from storage.models import User
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class Unit(Generic[S]):
 
     update: Update
     context: Context
-    session: AsyncSession
+    session: Session
     sender: S
     now: datetime
     sender_is_new: bool = False  # the sender's row was created by this update

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import func, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.db import Database, insert_ignoring_conflicts
@@ -118,10 +119,15 @@ _BOOK_PERSON = text(_BOOK.format(bulk_condition="")).columns(**_COLUMNS)
 _BOOK_BULK = text(_BOOK.format(bulk_condition=_WITHIN_HORIZON)).columns(**_COLUMNS)
 
 
+class LedgerUnavailable(Exception):
+    """The database's ledger could not be reached (the database error is its cause)."""
+
+
 class DatabaseLedger:
     """The ledger every instance on one PostgreSQL database shares: the row `name` of
     `send_pace`. Each statement commits on its own (the row is locked for one statement,
-    never across a round trip). A database error reaches the caller, which paces locally."""
+    never across a round trip). A database error reaches the caller as LedgerUnavailable,
+    and the caller paces locally."""
 
     def __init__(
         self,
@@ -149,10 +155,13 @@ class DatabaseLedger:
         parameters = {"name": self.name, "interval": self.interval}
         if bulk:
             parameters["horizon"] = self.horizon
-        async with self._engine.connect() as connection:
-            if not self._row_exists:
-                await self._create_row(connection)
-            row = (await connection.execute(statement, parameters)).one()
+        try:
+            async with self._engine.connect() as connection:
+                if not self._row_exists:
+                    await self._create_row(connection)
+                row = (await connection.execute(statement, parameters)).one()
+        except (SQLAlchemyError, OSError) as error:
+            raise LedgerUnavailable from error
         now = row.now.timestamp()
         if row.taken_until is not None:
             slot = row.taken_until.timestamp() - self.interval
@@ -161,10 +170,13 @@ class DatabaseLedger:
         return Booking(taken=False, wait=again - now, at=again)
 
     async def hold(self, seconds: float) -> None:
-        async with self._engine.connect() as connection:
-            if not self._row_exists:
-                await self._create_row(connection)
-            await connection.execute(text(_HOLD), {"name": self.name, "pause": seconds})
+        try:
+            async with self._engine.connect() as connection:
+                if not self._row_exists:
+                    await self._create_row(connection)
+                await connection.execute(text(_HOLD), {"name": self.name, "pause": seconds})
+        except (SQLAlchemyError, OSError) as error:
+            raise LedgerUnavailable from error
 
     async def _create_row(self, connection: AsyncConnection) -> None:
         """The ledger's row, free from now (kept if another instance made it first)."""

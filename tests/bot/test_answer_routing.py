@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection
 from telegram import Message
 
 from bot.answers import content_of
 from bot.sharing import split_for_telegram, utf16_length
-from storage import answers, deliveries
+from storage import answers, claiming, outcomes
 from storage.db import Database
 from storage.models import Delivery
 from tests.storage.factories import a_couple, a_user
@@ -18,17 +17,19 @@ MONDAY_8 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
 async def _claim_and_send(database: Database, at: datetime, message_ids: dict[int, int]) -> None:
-    def claim_and_record(connection: Connection) -> None:
-        claimed = deliveries.claim_due(
-            connection, now=at, limit=50, lease=timedelta(minutes=2), catch_up=timedelta(hours=3)
+    async with database.transaction() as session:
+        claimed = await claiming.claim_due(
+            session=session,
+            now=at,
+            limit=50,
+            lease=timedelta(minutes=2),
+            catch_up=timedelta(hours=3),
         )
-        deliveries.record_sent(
-            connection,
+        await outcomes.record_sent(
+            session=session,
             sent=[(c.delivery_id, message_ids[c.user_id] + c.local_date.day) for c in claimed],
             now=at,
         )
-
-    await database.run(claim_and_record)
 
 
 async def test_a_plain_message_answers_the_latest_nudge_and_a_reply_an_older_one(

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
-from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 from telegram.request import RequestData
@@ -18,7 +16,7 @@ from bot.dispatch import Dispatcher
 from fakegram import FakeTelegram, FakeTelegramRequest, FakeUser
 from nudges.choice import Living
 from nudges.library import Kind, nudges_by_id
-from storage import deliveries, users
+from storage import claiming, outcomes, users
 from storage.db import Database
 from tests.bot.app_harness import a_paired_couple, running_app
 from tests.bot.conftest import TOKEN
@@ -236,18 +234,17 @@ async def test_claimed_but_unsent_nudges_of_a_dead_process_are_sent_once_later(
     clock = FrozenClock(MONDAY + timedelta(hours=1))
     async with database.transaction() as session:
         await a_couple(session, now=MONDAY)
-    claimed = await database.run(  # a process claims, then dies
-        partial(
-            deliveries.claim_due,
-            now=clock.now,
-            limit=10,
-            lease=timedelta(minutes=2),
-            catch_up=timedelta(hours=3),
-        )
+    claimed = await claiming.claim_due_nudges(  # a process claims, then dies
+        database,
+        now=clock.now,
+        limit=10,
+        lease=timedelta(minutes=2),
+        catch_up=timedelta(hours=3),
     )
     assert len(claimed) == 2
     # ... after marking one as sending
-    await database.run(partial(deliveries.mark_sending, nudges=[claimed[0]]))
+    async with database.transaction() as session:
+        await outcomes.mark_sending(session=session, nudges=[claimed[0]])
     run = dispatcher(database, telegram_bot, clock)
     await run.run()  # the lease still holds
     assert fake.calls_for("sendMessage") == []
@@ -472,22 +469,21 @@ async def test_a_claim_taken_over_by_a_later_claim_of_the_same_process_is_sent_o
     async with database.transaction() as session:
         await a_couple(session, now=MONDAY)
 
-    def claim(at: datetime) -> Callable[[Connection], list[deliveries.DueNudge]]:
-        return partial(
-            deliveries.claim_due,
-            now=at,
-            limit=10,
-            lease=timedelta(minutes=2),
-            catch_up=timedelta(hours=3),
+    async def claim(at: datetime) -> list[claiming.DueNudge]:
+        return await claiming.claim_due_nudges(
+            database, now=at, limit=10, lease=timedelta(minutes=2), catch_up=timedelta(hours=3)
         )
 
-    first = await database.run(claim(now))
-    again = await database.run(claim(now + timedelta(minutes=3)))  # the lease ran out
+    async def mark_sending(nudges: list[claiming.DueNudge]) -> list[claiming.DueNudge]:
+        async with database.transaction() as session:
+            return await outcomes.mark_sending(session=session, nudges=nudges)
+
+    first = await claim(now)
+    again = await claim(now + timedelta(minutes=3))  # the lease ran out
     assert {n.delivery_id for n in again} == {n.delivery_id for n in first}
     assert {n.claim_token for n in first}.isdisjoint({n.claim_token for n in again})
-    marked = await database.run(partial(deliveries.mark_sending, nudges=[*first, *again]))
-    assert marked == again
-    assert await database.run(partial(deliveries.mark_sending, nudges=again)) == []
+    assert await mark_sending([*first, *again]) == again
+    assert await mark_sending(again) == []
 
 
 async def test_with_paid_broadcast_the_nudges_are_paid_broadcasts_and_replies_are_not(
