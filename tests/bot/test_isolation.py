@@ -39,10 +39,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlmodel import select
 
 from bot.context import Services
 from fakegram import FakeTelegram, FakeUser, RecordedCall, UploadedFile
-from tests.bot.app_harness import RunningApp, running_app
+from storage.models import User
+from tests.bot.app_harness import RunningApp, fix_nudges, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
 
@@ -335,8 +337,9 @@ class Story:
         await services.dispatcher.run()
 
 
-async def play(actions: list[Action]) -> Story:
-    """One example: a fresh bot, three couples and two singles, then the actions."""
+async def play(actions: list[Action], *, first_nudge: str | None = None) -> Story:
+    """One example: a fresh bot, three couples and two singles, then the actions.
+    `first_nudge`: every couple's first nudge is this one (else chosen as usual)."""
     with tempfile.TemporaryDirectory() as directory:
         db = Path(directory) / "isolation.sqlite3"
         fake = FakeTelegram(TOKEN)
@@ -352,6 +355,8 @@ async def play(actions: list[Action]) -> Story:
                 await story.do_join(b, a, deep_link=False)
             assert story.bot_partners() == story.partner
             assert all(story.partner[PEOPLE[n].id] is not None for n in range(6))
+            if first_nudge is not None:
+                await fix_first_nudges(app, first_nudge)
             clock.now = FIRST_NUDGE
             services: Services = app.application.bot_data.services
             await services.dispatcher.run()
@@ -361,9 +366,20 @@ async def play(actions: list[Action]) -> Story:
     return story
 
 
+async def fix_first_nudges(app: RunningApp, nudge_id: str) -> None:
+    """Every current pair's nudge on the first morning is `nudge_id`."""
+    async with app.stored() as session:
+        pair_ids = set((await session.exec(select(User.pair_id))).all()) - {None}
+    for pair_id in pair_ids:
+        assert pair_id is not None
+        await fix_nudges(app, pair_id, {FIRST_NUDGE.date(): nudge_id})
+
+
 def test_the_partner_of_the_moment_does_see_the_answer_so_the_check_is_not_vacuous() -> None:
     """A positive control: markers travel to the partner (the checker would see a leak)."""
-    story = asyncio.run(play([("answer", 0, False), ("answer", 1, True), ("export", 1)]))
+    # A question: both answers are revealed to both (a choice or a gesture has no words to see).
+    actions: list[Action] = [("answer", 0, False), ("answer", 1, True), ("export", 1)]
+    story = asyncio.run(play(actions, first_nudge="feelings-002"))
     alex, sam = PEOPLE[0].id, PEOPLE[1].id
     seen_by_sam = {
         mark
