@@ -10,13 +10,15 @@ from sqlalchemy import inspect, text
 from bot.context import Services
 from fakegram import FakeTelegram, FakeUser
 from storage.db import Database
-from tests.bot.app_harness import RunningApp, pair_up, running_app
+from tests.bot.app_harness import RunningApp, pair_up_with_nudges, running_app
 from tests.bot.conftest import TOKEN
 from tests.conftest import FrozenClock
 
 ALEX = FakeUser(987_654_321, "Alex")
 SAM = FakeUser(876_543_219, "Sam")
 START = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # Monday, 07:00 in Berlin
+# The day's nudge is a question, answered in words (a chosen one might be a choice).
+QUESTION_FIRST = {START.date(): "feelings-002"}
 
 
 async def a_day_with_answers(app: RunningApp, fake: FakeTelegram, clock: FrozenClock) -> None:
@@ -37,7 +39,7 @@ async def test_export_gives_back_everything_stored_about_the_user(
 ) -> None:
     clock = FrozenClock(START)
     async with running_app(fake, database_url=database_url, clock=clock, token=TOKEN) as app:
-        await pair_up(app, fake, ALEX, SAM)
+        await pair_up_with_nudges(app, fake, ALEX, SAM, QUESTION_FIRST)
         await a_day_with_answers(app, fake, clock)
         await app.feed(fake.send_text(ALEX, "/export"))
     documents = [m for m in fake.sent_to(ALEX.id) if m.kind == "document"]
@@ -66,7 +68,7 @@ async def test_delete_erases_every_row_about_the_user_and_the_partner_keeps_thei
 ) -> None:
     clock = FrozenClock(START)
     async with running_app(fake, database_url=database_url, clock=clock, token=TOKEN) as app:
-        await pair_up(app, fake, ALEX, SAM)
+        await pair_up_with_nudges(app, fake, ALEX, SAM, QUESTION_FIRST)
         await a_day_with_answers(app, fake, clock)
         await app.feed(fake.send_text(ALEX, "/delete"))
         confirm = fake.last_to(ALEX.id)
