@@ -10,8 +10,7 @@ def test_an_answer_that_looks_like_html_shows_as_its_characters() -> None:
     shown = message_html(answer)
     assert "<img" not in shown and "<script" not in shown
     assert shown == (
-        "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; "
-        "&lt;script&gt;alert(2)&lt;/script&gt;"
+        "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; &lt;script&gt;alert(2)&lt;/script&gt;"
     )
 
 
