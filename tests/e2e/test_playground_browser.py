@@ -39,7 +39,13 @@ class Demo:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "fakegram.playground", "--port", "0"],
                 cwd=workdir,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"},
+                # Its temporary folder (the SQLite file, the clock) goes under `workdir`.
+                env={
+                    **os.environ,
+                    "PYTHONUNBUFFERED": "1",
+                    "LOG_LEVEL": "WARNING",
+                    "TMPDIR": str(workdir),
+                },
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -84,6 +90,9 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 
 
 def test_ctrl_c_stops_the_bot_and_the_server_and_leaves_nothing(demo: Demo) -> None:
+    workdir = demo.log_path.parent
+    (folder,) = workdir.glob("couplet-demo-*")
+    assert (folder / "couplet.sqlite3").exists()
     family = demo.family()
     bots = [p for p in family if p.cmdline()[-2:] == ["-m", "bot"]]
     assert len(bots) == 1, [p.cmdline() for p in family]
@@ -94,7 +103,7 @@ def test_ctrl_c_stops_the_bot_and_the_server_and_leaves_nothing(demo: Demo) -> N
     assert "couplet demo: stopped" in demo.log()
     listening = {c.laddr.port for c in psutil.net_connections("tcp") if c.status == "LISTEN"}
     assert port not in listening
-    assert not list(Path(demo.log_path.parent).glob("couplet-demo-*"))
+    assert not folder.exists()
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
