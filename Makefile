@@ -14,10 +14,17 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 INSTALL_SELF := PYTHONWARNINGS="ignore:Editable installation" \
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 
-.PHONY: run migrate test test-fast lint lock lock-upgrade check-lock check-migrations clean
+.PHONY: run demo migrate test test-fast lint lock lock-upgrade check-lock check-migrations clean
 
 run: $(VENV)/.installed
 	$(BIN)/python -m bot
+
+# The playground: the fake Bot API, the real bot polling it on a fresh SQLite file and a page
+# with two phones, all on 127.0.0.1 (no token, no network); Ctrl-C stops all of it.
+# DEMO_PORT=0 takes a free port.
+DEMO_PORT ?= 8765
+demo: $(VENV)/.installed
+	$(BIN)/python -m fakegram.playground --port $(DEMO_PORT)
 
 migrate: $(VENV)/.installed
 	$(BIN)/python -m bot migrate

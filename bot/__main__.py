@@ -16,7 +16,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import run
-from bot.clock import file_clock, system_clock
+from bot.clock import Clock, demo_clock, file_clock, system_clock
 from bot.config import ConfigError, Settings, configure_logging
 from storage import crypto
 from storage.db import AlreadyRunning, Database, lock_sqlite_file, loose_sqlite_files
@@ -66,6 +66,17 @@ def _warn_if_readable_by_others(settings: Settings) -> None:
         )
 
 
+def _clock(settings: Settings) -> Clock:
+    """The real time; the e2e tests' (COUPLET_TEST_CLOCK_FILE) or the playground's
+    (DEMO_CLOCK_FILE, checked by Settings) when set."""
+    test_clock = os.environ.get("COUPLET_TEST_CLOCK_FILE")
+    if test_clock:
+        return file_clock(Path(test_clock))
+    if settings.demo_clock_file is not None:
+        return demo_clock(settings.demo_clock_file)
+    return system_clock
+
+
 def _fail(message: str, code: int = 2) -> int:
     print(f"couplet: {message}", file=sys.stderr)
     return code
@@ -105,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         # only what a wave or an update creates.
         gc.collect()
         gc.freeze()
-        test_clock = os.environ.get("COUPLET_TEST_CLOCK_FILE")
-        run(settings, clock=file_clock(Path(test_clock)) if test_clock else system_clock)
+        run(settings, clock=_clock(settings))
         del lock
 
     except AlreadyRunning as error:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -20,6 +21,8 @@ from storage.db import DEFAULT_DATABASE_URL, DatabaseUrlError, async_database_ur
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Where a Bot API on this machine listens: the only place a demo clock may be used with.
+_THIS_MACHINE = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class ConfigError(Exception):
@@ -55,6 +58,9 @@ class Settings:
     paid_broadcast_rate: float = DEFAULT_PAID_BROADCAST_RATE
     answer_encryption_key: str | None = None  # Fernet keys, comma-separated; the first seals
     incoming_messages_per_minute: int = DEFAULT_INCOMING_MESSAGES_PER_MINUTE
+    # The playground's time travel (`make demo`): a file holding how many seconds ahead of the
+    # real time the bot's clock runs; only with a Bot API on this machine (bot/clock.py).
+    demo_clock_file: Path | None = None
 
     @property
     def answer_encryption_keys(self) -> tuple[str, ...]:
@@ -179,6 +185,13 @@ class Settings:
                 "TELEGRAM_API_BASE_URL must be an http(s) URL like http://127.0.0.1:8081/bot."
             )
 
+        demo_clock_file = get("DEMO_CLOCK_FILE")
+        if demo_clock_file is not None and not _on_this_machine(api_base_url):
+            raise ConfigError(
+                "DEMO_CLOCK_FILE is for the playground only (make demo): it needs "
+                "TELEGRAM_API_BASE_URL on this machine, like http://127.0.0.1:8765/bot."
+            )
+
         return cls(
             token=token,
             api_base_url=api_base_url,
@@ -196,7 +209,19 @@ class Settings:
             paid_broadcast_rate=paid_rate,
             answer_encryption_key=_encryption_key(get("ANSWER_ENCRYPTION_KEY")),
             incoming_messages_per_minute=int(incoming_text),
+            demo_clock_file=Path(demo_clock_file) if demo_clock_file is not None else None,
         )
+
+
+def _on_this_machine(url: str | None) -> bool:
+    """True when `url` is an http(s) address of this machine (a fake Bot API, never Telegram)."""
+    if url is None:
+        return False
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    return host in _THIS_MACHINE
 
 
 def _encryption_key(value: str | None) -> str | None:

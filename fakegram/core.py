@@ -216,6 +216,38 @@ class FakeTelegram:
             message = self._user_message(chat, user.to_dict(), fields)
             return self._enqueue({"message": message})
 
+    def send_photo(
+        self,
+        user: FakeUser,
+        content: bytes,
+        *,
+        width: int,
+        height: int,
+        caption: str | None = None,
+        reply_to_message_id: int | None = None,
+    ) -> JsonDict:
+        """The user sends a photo (its bytes downloadable through getFile), with a caption."""
+        with self._lock:
+            file_id = self._store_file("photo", content, None)
+            size = {
+                "file_id": file_id,
+                "file_unique_id": unique_file_id(file_id),
+                "width": width,
+                "height": height,
+                "file_size": len(content),
+            }
+            fields: JsonDict = {"photo": [size]}
+            if caption:
+                fields["caption"] = caption
+            chat = self._private_chat(user)
+            reply = None
+            if reply_to_message_id is not None:
+                reply = self._existing_message(chat, reply_to_message_id)
+            message = self._user_message(chat, user.to_dict(), fields)
+            if reply is not None:
+                message["reply_to_message"] = without_reply(reply)
+            return self._enqueue({"message": message})
+
     def send_group_text(
         self,
         user: FakeUser,
@@ -800,6 +832,47 @@ class FakeTelegram:
             if chat is None or not chat.sent:
                 return None
             return replace(next(reversed(chat.sent.values())))
+
+    def chat_log(self, chat_id: int) -> list[JsonDict]:
+        """Every message in the chat as it is now (the user's and the bot's, edits applied),
+        oldest first: what the chat shows."""
+        with self._lock:
+            chat = self._chats.get(chat_id)
+            if chat is None:
+                return []
+            return [dict(chat.messages[key]) for key in sorted(chat.messages)]
+
+    def reply_keyboard(self, chat_id: int) -> JsonDict | None:
+        """The reply keyboard the chat shows under its input field: the latest one the bot
+        sent, unless a later `remove_keyboard` took it away or it was one-time and the user
+        has written since."""
+        with self._lock:
+            chat = self._chats.get(chat_id)
+            if chat is None:
+                return None
+            for message_id in sorted(chat.sent, reverse=True):
+                markup = chat.sent[message_id].reply_markup or {}
+                if markup.get("remove_keyboard"):
+                    return None
+                if "keyboard" not in markup:
+                    continue
+                used = markup.get("one_time_keyboard") and any(
+                    key > message_id and key not in chat.sent for key in chat.messages
+                )
+                return None if used else dict(markup)
+            return None
+
+    def file_by_id(self, file_id: str) -> bytes | None:
+        """Bytes of a stored file (one the bot uploaded or a user sent) by its file id."""
+        with self._lock:
+            stored = self._files.get(file_id)
+            return stored.content if stored else None
+
+    @property
+    def version(self) -> int:
+        """Grows with every call answered, update queued and fault changed."""
+        with self._lock:
+            return self._version
 
     def message_json(self, chat_id: int, message_id: int) -> JsonDict | None:
         """The stored Message JSON (bot's or user's) with that id in that chat."""

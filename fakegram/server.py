@@ -5,6 +5,7 @@ import contextlib
 import json
 import socket
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
@@ -25,9 +26,20 @@ class FakeBotApiServer:
     `Bot(token, base_url=server.base_url)`.
     """
 
-    def __init__(self, fake: FakeTelegram, *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        fake: FakeTelegram,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        routes: Callable[[web.Application], None] | None = None,
+    ) -> None:
+        """`port` 0 takes a free one; `routes` adds more routes to the same server (the
+        playground's page and its endpoints, fakegram/playground)."""
         self.fake = fake
         self.host = host
+        self._wanted_port = port
+        self._routes = routes
         self._port: int | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -139,7 +151,7 @@ class FakeBotApiServer:
         loop = asyncio.new_event_loop()
         self._loop = loop
         try:
-            loop.run_until_complete(self._open())
+            loop.run_until_complete(self._open(self._wanted_port))
         except BaseException as error:
             self._startup_error = error
             loop.close()
@@ -157,6 +169,8 @@ class FakeBotApiServer:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._file)
+        if self._routes is not None:
+            self._routes(app)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self.host, port)
