@@ -1,0 +1,192 @@
+"""Every text in the reader's language: gettext catalogs (Babel) and Babel's dates.
+
+A text of the bot (bot/texts.py) is a `Text`: a `str` holding its English wording (so it can
+be compared, logged in tests, sent where no language is known), which `say(text, language)`
+renders in any supported language. It is made by
+
+- `message("… {name} …", name=…)`: one catalog message with named placeholders;
+- `plural("one day", "{n} days", n)`: a message with plural forms (ngettext);
+- `composed(render)`: a text built from others (a function of the language), for the few
+  texts made of parts (the nudge message, the settings view, dates).
+
+Placeholders given as `Text` are rendered in the same language, so texts nest. Names and
+other values are escaped by bot/texts.py before they go in, as before.
+
+The catalogs are `bot/locale/<language>/LC_MESSAGES/couplet.po`, made from the template
+`bot/locale/couplet.pot` (`make translations`: pybabel extract, then update). They are
+compiled in memory when first needed (no .mo files in the repository); a fuzzy or empty
+entry is not used, and tests/i18n fails while any supported language lacks one.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
+from functools import cache
+from importlib import resources
+from io import BytesIO
+
+from babel import Locale
+from babel.dates import format_skeleton, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from nudges.languages import DEFAULT, Language
+
+DOMAIN = "couplet"
+
+# Babel's locale for each language: English dates read the British way ("Monday 30 November").
+_LOCALES: Mapping[Language, str] = {
+    Language.EN: "en_GB",
+    Language.RU: "ru",
+    Language.ES: "es",
+    Language.DE: "de",
+    Language.PT_BR: "pt_BR",
+}
+
+
+def locale_of(language: Language) -> Locale:
+    return Locale.parse(_LOCALES[language])
+
+
+def catalog_path(language: Language) -> str:
+    return f"locale/{language.value}/LC_MESSAGES/{DOMAIN}.po"
+
+
+@cache
+def translations(language: Language) -> gettext.NullTranslations:
+    """The language's catalog, compiled in memory (English: the texts as written)."""
+    if language == DEFAULT:
+        return gettext.NullTranslations()
+    source = resources.files("bot").joinpath(catalog_path(language))
+    with source.open("rb") as po:
+        catalog = read_po(po, locale=_LOCALES[language], domain=DOMAIN)
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+class Text(str):
+    """A text of the bot: its English wording, and how to say it in another language."""
+
+    __slots__ = ()
+
+    def render(self, language: Language) -> str:
+        raise NotImplementedError
+
+
+def say(text: str, language: Language) -> str:
+    """`text` in `language` (a plain `str`, such as a person's answer, stays as it is)."""
+    return text.render(language) if isinstance(text, Text) else text
+
+
+def _filled(template: str, values: Mapping[str, object], language: Language) -> str:
+    if not values:
+        return template
+    return template.format_map(
+        {
+            key: say(value, language) if isinstance(value, str) else value
+            for key, value in values.items()
+        }
+    )
+
+
+class _Message(Text):
+    __slots__ = ("_msgid", "_values")
+
+    _msgid: str
+    _values: Mapping[str, object]
+
+    def __new__(cls, msgid: str, values: Mapping[str, object]) -> _Message:
+        self = super().__new__(cls, _filled(msgid, values, DEFAULT))
+        self._msgid, self._values = msgid, values
+        return self
+
+    def render(self, language: Language) -> str:
+        return _filled(translations(language).gettext(self._msgid), self._values, language)
+
+
+class _Plural(Text):
+    __slots__ = ("_count", "_plural", "_singular", "_values")
+
+    _singular: str
+    _plural: str
+    _count: int
+    _values: Mapping[str, object]
+
+    def __new__(cls, singular: str, plural: str, n: int, values: Mapping[str, object]) -> _Plural:
+        values = {"n": n, **values}
+        english = singular if n == 1 else plural
+        self = super().__new__(cls, _filled(english, values, DEFAULT))
+        self._singular, self._plural, self._count, self._values = singular, plural, n, values
+        return self
+
+    def render(self, language: Language) -> str:
+        template = translations(language).ngettext(self._singular, self._plural, self._count)
+        return _filled(template, self._values, language)
+
+
+class _Composed(Text):
+    __slots__ = ("_render",)
+
+    _render: Callable[[Language], str]
+
+    def __new__(cls, render: Callable[[Language], str]) -> _Composed:
+        self = super().__new__(cls, render(DEFAULT))
+        self._render = render
+        return self
+
+    def render(self, language: Language) -> str:
+        return self._render(language)
+
+
+def message(msgid: str, **values: object) -> Text:
+    """One catalog message; `{name}` placeholders filled from `values` (a `Text` value is
+    said in the same language)."""
+    return _Message(msgid, values)
+
+
+def plural(singular: str, plural_: str, n: int, **values: object) -> Text:
+    """A catalog message with plural forms; `{n}` is the count."""
+    return _Plural(singular, plural_, n, values)
+
+
+def composed(render: Callable[[Language], str]) -> Text:
+    """A text made of other texts: `render` says it in a language."""
+    return _Composed(render)
+
+
+# --- dates and times, the reader's way -------------------------------------------------
+
+
+def day_long(day: date) -> Text:
+    """ "Monday 30 November" / "понедельник, 30 ноября"."""
+    return composed(lambda language: format_skeleton("MMMMEEEEd", day, locale=locale_of(language)))
+
+
+def day_with_year(day: date) -> Text:
+    """ "Monday 30 November 2026"."""
+    return composed(lambda language: format_skeleton("yMMMMEEEEd", day, locale=locale_of(language)))
+
+
+def day_short(day: date) -> Text:
+    """ "Mon 30 Nov" / "пн, 30 нояб."."""
+    return composed(lambda language: format_skeleton("MMMEd", day, locale=locale_of(language)))
+
+
+def clock_time(moment: time | datetime) -> Text:
+    """ "07:30" (the reader's way of writing a time of day)."""
+    return composed(lambda language: format_time(moment, "HH:mm", locale=locale_of(language)))
+
+
+def weekday_name(weekday: int, width: str = "wide") -> Text:
+    """Monday = 0, as the reader's language names it ("wide": "Monday"; "abbreviated": "Mon";
+    "narrow": "M"), standalone form."""
+
+    def render(language: Language) -> str:
+        names = locale_of(language).days["stand-alone"][width]
+        return str(names[weekday])
+
+    return composed(render)
