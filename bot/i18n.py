@@ -28,11 +28,14 @@ from importlib import resources
 from io import BytesIO
 
 from babel import Locale
-from babel.dates import format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from nudges.languages import DEFAULT, Language
+from nudges.library import LibraryError
+from nudges.library import translated as library_in
 
 DOMAIN = "couplet"
 
@@ -54,14 +57,70 @@ def catalog_path(language: Language) -> str:
     return f"locale/{language.value}/LC_MESSAGES/{DOMAIN}.po"
 
 
+def read_catalog(language: Language) -> Catalog | None:
+    """The language's catalog as written (None if there is no file yet)."""
+    source = resources.files("bot").joinpath(catalog_path(language))
+    if not source.is_file():
+        return None
+    with source.open("rb") as po:
+        return read_po(po, locale=_LOCALES[language], domain=DOMAIN)
+
+
+def read_template() -> Catalog:
+    """The template every catalog follows (bot/locale/couplet.pot, `make translations`)."""
+    with resources.files("bot").joinpath(f"locale/{DOMAIN}.pot").open("rb") as pot:
+        return read_po(pot, domain=DOMAIN)
+
+
+def untranslated(language: Language) -> list[str]:
+    """The template's messages the language's catalog does not translate (missing, empty,
+    fuzzy, or a plural form left empty): all of them if there is no catalog."""
+    catalog = read_catalog(language)
+    missing = []
+    for entry in read_template():
+        if not entry.id:
+            continue
+        done = catalog.get(entry.id) if catalog is not None else None
+        strings = done.string if done is not None else None
+        forms = strings if isinstance(strings, tuple | list) else (strings,)
+        if done is None or done.fuzzy or not all(forms):
+            missing.append(entry.id if isinstance(entry.id, str) else entry.id[0])
+    return missing
+
+
+@cache
+def offered() -> tuple[Language, ...]:
+    """The languages a person can have: English, and each one whose catalog translates every
+    text and whose nudge library is complete. The list of languages is fixed and
+    tests/i18n/test_complete.py fails while one is incomplete; this check keeps an
+    incomplete one (a deployment between a new text and its translations) out, so that no
+    one ever reads a half-translated bot."""
+    return tuple(
+        language
+        for language in Language
+        if language == DEFAULT or (not untranslated(language) and library_complete(language))
+    )
+
+
+def library_complete(language: Language) -> bool:
+    try:
+        library_in(language.value)
+    except LibraryError:
+        return False
+    return True
+
+
+def spoken(language: Language) -> Language:
+    """The language a text is said in for someone who has `language`."""
+    return language if language in offered() else DEFAULT
+
+
 @cache
 def translations(language: Language) -> gettext.NullTranslations:
     """The language's catalog, compiled in memory (English: the texts as written)."""
-    if language == DEFAULT:
+    catalog = read_catalog(language) if language != DEFAULT else None
+    if catalog is None:
         return gettext.NullTranslations()
-    source = resources.files("bot").joinpath(catalog_path(language))
-    with source.open("rb") as po:
-        catalog = read_po(po, locale=_LOCALES[language], domain=DOMAIN)
     compiled = BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
@@ -78,8 +137,9 @@ class Text(str):
 
 
 def say(text: str, language: Language) -> str:
-    """`text` in `language` (a plain `str`, such as a person's answer, stays as it is)."""
-    return text.render(language) if isinstance(text, Text) else text
+    """`text` in `language` (English if that language is not offered); a plain `str`, such
+    as a person's answer, stays as it is."""
+    return text.render(spoken(language)) if isinstance(text, Text) else text
 
 
 def _filled(template: str, values: Mapping[str, object], language: Language) -> str:
@@ -174,6 +234,21 @@ def day_with_year(day: date) -> Text:
 def day_short(day: date) -> Text:
     """ "Mon 30 Nov" / "пн, 30 нояб."."""
     return composed(lambda language: format_skeleton("MMMEd", day, locale=locale_of(language)))
+
+
+def day_month(day: date) -> Text:
+    """The text "30 Nov" (the picture's span)."""
+    return composed(lambda language: format_skeleton("dMMM", day, locale=locale_of(language)))
+
+
+def day_month_year(day: date) -> Text:
+    """The text "30 Nov 2026"."""
+    return composed(lambda language: format_skeleton("yMMMd", day, locale=locale_of(language)))
+
+
+def month_short(day: date) -> Text:
+    """The text "Nov" (standalone)."""
+    return composed(lambda language: format_date(day, "LLL", locale=locale_of(language)))
 
 
 def clock_time(moment: time | datetime) -> Text:

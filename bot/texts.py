@@ -323,6 +323,16 @@ def joined(separator: str, parts: list[str]) -> Text:
     return composed(lambda language: separator.join(say(part, language) for part in parts))
 
 
+# The /settings buttons.
+SETTINGS_TIME_BUTTON = _("⏰ Time")
+SETTINGS_ZONE_BUTTON = _("🌍 Zone")
+SETTINGS_DAYS_BUTTON = _("📅 Days")
+SETTINGS_FOLLOW_UP_BUTTON = _("🔔 Follow-up")
+SETTINGS_SPARK_BUTTON = _("✨ Spark")
+SETTINGS_TOPICS_BUTTON = _("🗂 Topics")
+SETTINGS_RECAP_BUTTON = _("🖼 Recap with check-in")
+SETTINGS_PAUSE_BUTTON = _("⏸ Pause or resume")
+
 DAYS_EVERY = _("every day")
 DAYS_WEEKDAYS = _("weekdays")
 DAYS_WEEKENDS = _("weekends")
@@ -1010,7 +1020,7 @@ def memory_header(day: str, nudge_text: str) -> Text:
 
 
 def memory_answer_header(author: str) -> Text:
-    return _("<b>{name}</b>", name=escape(author))
+    return _("<b>{name}</b>", name=escaped(author))
 
 
 # --- the journal ------------------------------------------------------------------------

@@ -43,3 +43,8 @@ def stored(value: str | None) -> Language:
         return Language(value) if value else DEFAULT
     except ValueError:
         return DEFAULT
+
+
+def telegram_code(language: Language) -> str:
+    """The two-letter code Telegram's setMyCommands takes for a language ("pt" for pt_BR)."""
+    return language.value.split("_", 1)[0]

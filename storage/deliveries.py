@@ -78,6 +78,7 @@ _MEMBER_COLUMNS = (
     "last_nudge_date",
     "spark",
     "follow_ups",
+    "language",
 )
 # And of their partner (storage.schedules.Partner, the name and the spark opt-in).
 _PARTNER_COLUMNS = ("id", "first_name", "pair_id", "blocked_at", "spark")
@@ -249,6 +250,7 @@ class DueNudge:
     attempts: int
     claim_token: int = 0
     welcome_back: bool = False
+    language: str | None = None  # the recipient's (users.language)
 
 
 @dataclass(slots=True)
@@ -266,6 +268,7 @@ class _Member:
     last_nudge_date: date | None
     spark: bool
     follow_ups: bool
+    language: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,6 +434,7 @@ def claim_due(
                     attempts=0,
                     claim_token=token,
                     welcome_back=plan.welcome_back,
+                    language=plan.user.language,
                 )
             )
     return claimed
@@ -564,6 +568,7 @@ class Blocked:
 
     name: str
     partner_id: int
+    partner_language: str | None = None
 
 
 def record_blocked(
@@ -590,13 +595,15 @@ def record_blocked(
     )
     if user.pair_id is None:
         return None
-    partner_id = connection.execute(
-        select(_USERS.c.id).where(_USERS.c.pair_id == user.pair_id, _USERS.c.id != user_id)
-    ).scalar()
-    if partner_id is None:
+    partner = connection.execute(
+        select(_USERS.c.id, _USERS.c.language).where(
+            _USERS.c.pair_id == user.pair_id, _USERS.c.id != user_id
+        )
+    ).first()
+    if partner is None:
         return None
-    connection.execute(update(_USERS).where(_USERS.c.id == partner_id).values(next_due_at=None))
-    return Blocked(user.first_name, partner_id)
+    connection.execute(update(_USERS).where(_USERS.c.id == partner.id).values(next_due_at=None))
+    return Blocked(user.first_name, partner.id, partner.language)
 
 
 async def latest_for(*, session: AsyncSession, user_id: int) -> Delivery | None:
@@ -664,6 +671,7 @@ def _reclaim_expired(
                 local_date=row.local_date,
                 attempts=row.attempts,
                 claim_token=token,
+                language=user.language,
             )
         )
     connection.execute(_RELEASE_EXPIRED, changes)
@@ -776,6 +784,7 @@ class FollowUp:
     delivery_id: int
     user_id: int
     message_id: int | None
+    language: str | None = None  # the recipient's (users.language)
 
 
 async def claim_follow_ups(*, session: AsyncSession, now: datetime, limit: int) -> list[FollowUp]:
@@ -810,7 +819,7 @@ async def claim_follow_ups(*, session: AsyncSession, now: datetime, limit: int) 
             and user.pair_id == delivery.pair_id
         ):
             delivery.follow_up_sent_at = now
-            claimed.append(FollowUp(delivery.id or 0, user.id, delivery.message_id))
+            claimed.append(FollowUp(delivery.id or 0, user.id, delivery.message_id, user.language))
     await session.flush()
     return claimed
 
