@@ -21,6 +21,7 @@ entry is not used, and tests/i18n fails while any supported language lacks one.
 from __future__ import annotations
 
 import gettext
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from functools import cache
@@ -75,17 +76,62 @@ def read_template() -> Catalog:
 def untranslated(language: Language) -> list[str]:
     """The template's messages the language's catalog does not translate (missing, empty,
     fuzzy, or a plural form left empty): all of them if there is no catalog."""
-    catalog = read_catalog(language)
+    return untranslated_in(read_catalog(language), read_template())
+
+
+def untranslated_in(catalog: Catalog | None, template: Catalog) -> list[str]:
     missing = []
-    for entry in read_template():
+    for entry in template:
         if not entry.id:
             continue
         done = catalog.get(entry.id) if catalog is not None else None
-        strings = done.string if done is not None else None
-        forms = strings if isinstance(strings, tuple | list) else (strings,)
-        if done is None or done.fuzzy or not all(forms):
-            missing.append(entry.id if isinstance(entry.id, str) else entry.id[0])
+        if done is None or done.fuzzy or not all(_forms(done.string)):
+            missing.append(_singular(entry.id))
     return missing
+
+
+_PLACEHOLDER = re.compile(r"{(\w*)}")
+_TAG = re.compile(r"</?\w+>")
+
+
+def mismatches(language: Language) -> list[str]:
+    """The catalog's translations whose placeholders or HTML tags differ from the English."""
+    catalog = read_catalog(language)
+    return mismatches_in(catalog) if catalog is not None else []
+
+
+def mismatches_in(catalog: Catalog) -> list[str]:
+    """A translation must keep every `{name}` of its message and add none (a missing one
+    loses a name, an unknown one fails when the text is said), and keep its HTML tags. A
+    plural form may leave out `{n}` (a language says "one" as a word), nothing else."""
+    problems = []
+    for entry in catalog:
+        if not entry.id or not entry.string:
+            continue
+        ids = _forms(entry.id)
+        expected = _markers(ids[0]) | (_markers(ids[1]) if len(ids) > 1 else set())
+        for form in _forms(entry.string):
+            if not form:
+                continue
+            found = _markers(form)
+            allowed = {"{n}"} if len(ids) > 1 else set()
+            if found - expected or (expected - found) - allowed:
+                problems.append(f"{_singular(entry.id)!r}: {form!r}")
+    return problems
+
+
+def _markers(text: str) -> set[str]:
+    return {f"{{{name}}}" for name in _PLACEHOLDER.findall(text)} | set(_TAG.findall(text))
+
+
+def _forms(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    if isinstance(value, tuple | list):
+        return tuple(value)
+    return (value or "",)
+
+
+def _singular(msgid: str | tuple[str, ...] | list[str]) -> str:
+    return msgid if isinstance(msgid, str) else msgid[0]
 
 
 @cache
@@ -98,7 +144,8 @@ def offered() -> tuple[Language, ...]:
     return tuple(
         language
         for language in Language
-        if language == DEFAULT or (not untranslated(language) and library_complete(language))
+        if language == DEFAULT
+        or (not untranslated(language) and not mismatches(language) and library_complete(language))
     )
 
 
@@ -221,14 +268,36 @@ def composed(render: Callable[[Language], str]) -> Text:
 # --- dates and times, the reader's way -------------------------------------------------
 
 
+# A whole day, written out: each language's own way (Babel's skeletons for these fall back to
+# a short weekday in some languages).
+_DAY_LONG: Mapping[Language, str] = {
+    Language.EN: "EEEE d MMMM",
+    Language.RU: "EEEE, d MMMM",
+    Language.ES: "EEEE, d 'de' MMMM",
+    Language.DE: "EEEE, d. MMMM",
+    Language.PT_BR: "EEEE, d 'de' MMMM",
+}
+_DAY_WITH_YEAR: Mapping[Language, str] = {
+    Language.EN: "EEEE d MMMM y",
+    Language.RU: "EEEE, d MMMM y",
+    Language.ES: "EEEE, d 'de' MMMM 'de' y",
+    Language.DE: "EEEE, d. MMMM y",
+    Language.PT_BR: "EEEE, d 'de' MMMM 'de' y",
+}
+
+
 def day_long(day: date) -> Text:
-    """ "Monday 30 November" / "понедельник, 30 ноября"."""
-    return composed(lambda language: format_skeleton("MMMMEEEEd", day, locale=locale_of(language)))
+    """The text "Monday 30 November" / "понедельник, 30 ноября"."""
+    return composed(
+        lambda language: format_date(day, _DAY_LONG[language], locale=locale_of(language))
+    )
 
 
 def day_with_year(day: date) -> Text:
-    """ "Monday 30 November 2026"."""
-    return composed(lambda language: format_skeleton("yMMMMEEEEd", day, locale=locale_of(language)))
+    """The text "Monday 30 November 2026"."""
+    return composed(
+        lambda language: format_date(day, _DAY_WITH_YEAR[language], locale=locale_of(language))
+    )
 
 
 def day_short(day: date) -> Text:

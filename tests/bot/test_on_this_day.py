@@ -68,7 +68,7 @@ async def test_a_month_later_the_morning_nudge_offers_the_day_and_shows_both_ans
         assert fake.buttons(message)[0] == (texts.MEMORY_BUTTON, "otd:20261023")
 
     shown = await app.tap(ALEX, nudge(fake, ALEX), texts.MEMORY_BUTTON)
-    assert "Friday, 23 October 2026" in shown[0].text and then[:40] in shown[0].text
+    assert "Friday 23 October 2026" in shown[0].text and then[:40] in shown[0].text
     assert shown[1].text == "You\n\nAlex on 23 October"
     assert shown[2].text == "Sam"
     assert shown[3].copied_from is not None and shown[3].copied_from[0] == SAM.id
