@@ -23,13 +23,13 @@ from __future__ import annotations
 import gettext
 import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time
+from datetime import date
 from functools import cache
 from importlib import resources
 from io import BytesIO
 
 from babel import Locale
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_skeleton
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -287,42 +287,37 @@ _DAY_WITH_YEAR: Mapping[Language, str] = {
 
 
 def day_long(day: date) -> Text:
-    """The text "Monday 30 November" / "понедельник, 30 ноября"."""
+    """A date: "Monday 30 November" / "понедельник, 30 ноября"."""
     return composed(
         lambda language: format_date(day, _DAY_LONG[language], locale=locale_of(language))
     )
 
 
 def day_with_year(day: date) -> Text:
-    """The text "Monday 30 November 2026"."""
+    """A date: "Monday 30 November 2026"."""
     return composed(
         lambda language: format_date(day, _DAY_WITH_YEAR[language], locale=locale_of(language))
     )
 
 
 def day_short(day: date) -> Text:
-    """ "Mon 30 Nov" / "пн, 30 нояб."."""
+    """A day, short: "Mon 30 Nov" / "пн, 30 нояб."."""
     return composed(lambda language: format_skeleton("MMMEd", day, locale=locale_of(language)))
 
 
 def day_month(day: date) -> Text:
-    """The text "30 Nov" (the picture's span)."""
+    """A date: "30 Nov" (the picture's span)."""
     return composed(lambda language: format_skeleton("dMMM", day, locale=locale_of(language)))
 
 
 def day_month_year(day: date) -> Text:
-    """The text "30 Nov 2026"."""
+    """A date: "30 Nov 2026"."""
     return composed(lambda language: format_skeleton("yMMMd", day, locale=locale_of(language)))
 
 
 def month_short(day: date) -> Text:
-    """The text "Nov" (standalone)."""
+    """A date: "Nov" (standalone)."""
     return composed(lambda language: format_date(day, "LLL", locale=locale_of(language)))
-
-
-def clock_time(moment: time | datetime) -> Text:
-    """ "07:30" (the reader's way of writing a time of day)."""
-    return composed(lambda language: format_time(moment, "HH:mm", locale=locale_of(language)))
 
 
 def weekday_name(weekday: int, width: str = "wide") -> Text:

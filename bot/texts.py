@@ -574,7 +574,7 @@ TOMORROW = _("tomorrow")
 
 
 def on_day(day: str) -> Text:
-    """ "on Monday 30 November" (a day from bot/i18n.py, said the reader's way)."""
+    """A day in a sentence: "on Monday 30 November" (a day from bot/i18n.py)."""
     return _("on {day}", day=day)
 
 
@@ -982,7 +982,7 @@ EXPORT_MY_PARTNER = _("My partner")
 
 
 def export_guess_of(who: str) -> Text:
-    """The text Me (🔮 guess): a part of an answer that was a guess."""
+    """A part of an answer that was a guess: "Me (🔮 guess)"."""
     return _("{who} (🔮 guess)", who=who)
 
 
@@ -1202,7 +1202,7 @@ def next_nudge_line(when: str | None) -> str:
 
 
 def day_at(day: str, at: str) -> Text:
-    """ "today at 07:30", "on Mon 30 Nov at 07:30"."""
+    """A day and a time: "today at 07:30", "on Mon 30 Nov at 07:30"."""
     return _("{day} at {time}", day=day, time=at)
 
 
