@@ -14,7 +14,8 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 INSTALL_SELF := PYTHONWARNINGS="ignore:Editable installation" \
 	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 
-.PHONY: run demo migrate test test-fast lint lock lock-upgrade check-lock check-migrations clean
+.PHONY: run demo migrate test test-fast lint lock lock-upgrade check-lock check-migrations clean \
+	translations
 
 run: $(VENV)/.installed
 	$(BIN)/python -m bot
@@ -62,6 +63,20 @@ lock: $(VENV)/.installed-dev
 
 lock-upgrade: $(VENV)/.installed-dev
 	$(BIN)/python scripts/lock.py compile --upgrade
+
+# The catalogs of the bot's texts (bot/locale, see bot/i18n.py): extract every `_`/`_n` of
+# bot/ into the template couplet.pot, then bring each language's couplet.po up to it (new
+# or changed texts come in empty, never a guessed fuzzy match; until each is translated the
+# language is not offered and tests/i18n/test_complete.py fails). Compiled at start, in
+# memory: no .mo files.
+# A new language: `$(BIN)/pybabel init -D couplet -i bot/locale/couplet.pot -d bot/locale -l xx`
+# (see README).
+translations: $(VENV)/.installed-dev
+	$(BIN)/pybabel extract --no-location --sort-output --omit-header -F babel.cfg \
+		-k _ -k _n:1,2 -c i18n: -o bot/locale/couplet.pot bot
+	test -z "$(wildcard bot/locale/*/LC_MESSAGES/couplet.po)" || $(BIN)/pybabel update \
+		-D couplet -i bot/locale/couplet.pot -d bot/locale --ignore-obsolete \
+		--no-fuzzy-matching
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -15,8 +15,9 @@ from datetime import datetime
 from telegram import Message
 
 from bot import keyboards, texts
-from bot.chat import drop_buttons, send_if_possible
+from bot.chat import drop_buttons, language_of, send_if_possible
 from bot.context import Context
+from bot.i18n import say
 from bot.sharing import share_parts
 from bot.unit import Unit, unit_of_work, unit_of_work_if_known
 from nudges.library import Kind, Nudge, nudges_by_id
@@ -74,24 +75,24 @@ class Turn:
     ) -> None:
         """Queues the author's parts for the other partner (or the partner's for the user)."""
         bot = self.context.bot
-        to_chat, from_chat = (
-            (self.user.id, self.partner.id) if to_user else (self.partner.id, self.user.id)
-        )
+        reader, author = (self.user, self.partner) if to_user else (self.partner, self.user)
         markup = keyboards.heart(self.mine.id or 0) if heart else None
+        said = say(header, language_of(reader))  # the header in the reader's language
         self.sends.append(
             lambda: share_parts(
                 bot,
-                to_chat=to_chat,
-                from_chat=from_chat,
-                header=header,
+                to_chat=reader.id,
+                from_chat=author.id,
+                header=said,
                 parts=parts,
                 markup=markup,
             )
         )
 
-    def notify(self, chat_id: int, text: str) -> None:
+    def notify(self, to: User, text: str) -> None:
+        """Queues `text` for `to` (either partner), said in their language."""
         bot = self.context.bot
-        self.sends.append(lambda: send_if_possible(bot, chat_id, text))
+        self.sends.append(lambda: send_if_possible(bot, to.id, text, language_of(to)))
 
     def queue_on(self, unit: Unit[User]) -> None:
         """Queues what is to be passed on; one that fails does not stop the others (the
@@ -199,7 +200,7 @@ async def _guess_in_words(
         turn.share(texts.added_header(user.first_name), [part])
         return texts.answer_added_shared(partner.first_name)
     if first:
-        return texts.now_your_guess(turn.nudge.guess or "")
+        return texts.now_your_guess(texts.nudge_guess(turn.nudge))
     if not part.guess:
         return texts.ANSWER_ADDED
     if theirs is None or not await answers.has_guess(session=session, delivery_id=theirs.id or 0):
@@ -220,8 +221,8 @@ def _mark_done(turn: Turn) -> None:
         turn.mine.answered_at = turn.now
     turn.mine.follow_up_due_at = None
     if turn.theirs is not None and turn.theirs.done_at is not None:
-        turn.notify(turn.user.id, texts.BOTH_DID_IT)
-        turn.notify(turn.partner.id, texts.BOTH_DID_IT)
+        turn.notify(turn.user, texts.BOTH_DID_IT)
+        turn.notify(turn.partner, texts.BOTH_DID_IT)
 
 
 @unit_of_work
@@ -233,13 +234,13 @@ async def done_button(unit: Unit[User]) -> None:
     user = unit.sender
     turn = await own_turn(unit, query.data.removeprefix("done:"))
     if turn is None or turn.nudge.kind != Kind.ACTION:
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
     fresh = turn.mine.done_at is None
     if fresh:
         _mark_done(turn)
-        turn.notify(turn.partner.id, texts.did_it(user.first_name, turn.nudge.category))
-    unit.then(lambda: query.answer(texts.DONE_THANKS if fresh else texts.ALREADY_DONE))
+        turn.notify(turn.partner, texts.did_it(user.first_name, turn.nudge.category))
+    unit.then(lambda: query.answer(unit.say(texts.DONE_THANKS if fresh else texts.ALREADY_DONE)))
     unit.then(lambda: drop_buttons(query))
     turn.queue_on(unit)
 
@@ -253,10 +254,14 @@ async def plan_button(unit: Unit[User]) -> None:
     _, choice, delivery_text = [*query.data.split(":"), "", "", ""][:3]
     turn = await own_turn(unit, delivery_text)
     if turn is None or turn.nudge.kind != Kind.PLAN or choice not in ("in", "out"):
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
     if turn.mine.plan_choice == choice:
-        unit.then(lambda: query.answer(texts.ALREADY_IN if choice == "in" else texts.ALREADY_OUT))
+        unit.then(
+            lambda: query.answer(
+                unit.say(texts.ALREADY_IN if choice == "in" else texts.ALREADY_OUT)
+            )
+        )
         return
     reply = _choose_plan(turn, choice)
     unit.then(query.answer)
@@ -275,16 +280,16 @@ def _choose_plan(turn: Turn, choice: str) -> str:
     name, partner_name = turn.user.first_name, turn.partner.first_name
     if choice == "in":
         if partner_in:
-            turn.notify(turn.partner.id, texts.its_a_plan(turn.nudge.text))
-            return texts.its_a_plan(turn.nudge.text)
+            turn.notify(turn.partner, texts.its_a_plan(texts.nudge_text(turn.nudge)))
+            return texts.its_a_plan(texts.nudge_text(turn.nudge))
         if partner_choice == "out":  # they said not this time: no asking again
             return texts.PLAN_IN_NOTED
-        turn.notify(turn.partner.id, texts.partner_plan_in(name))
+        turn.notify(turn.partner, texts.partner_plan_in(name))
         return texts.plan_in_waiting(partner_name)
 
     if partner_in:
         # Nobody is guilted: the partner hears only because they had said yes themselves.
-        turn.notify(turn.partner.id, texts.partner_plan_out(name))
+        turn.notify(turn.partner, texts.partner_plan_out(name))
     return texts.PLAN_OUT_OK
 
 
@@ -308,14 +313,14 @@ async def heart_button(unit: Unit[User]) -> None:
         or note.pair_id != reader.pair_id
         or note.shared_at is None
     ):
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
-    unit.then(lambda: query.answer(texts.HEART_BUTTON))
+    unit.then(lambda: query.answer(unit.say(texts.HEART_BUTTON)))
     if note.hearted_at is None:
         note.hearted_at = unit.now
         author = await users.find(session=session, user_id=note.user_id)
         if author is not None:
-            unit.notify(author.id, texts.note_loved(reader.first_name))
+            unit.notify(author, texts.note_loved(reader.first_name))
 
 
 @unit_of_work_if_known

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -45,8 +45,10 @@ from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotData, Context, Services, services
 from bot.dispatch import Dispatcher
 from bot.flood import IncomingLimit
+from bot.i18n import offered, say
 from bot.ordering import InOrderPerChat
 from bot.pacing import pace_for
+from nudges.languages import DEFAULT, telegram_code
 from storage import claiming, crypto
 from storage.db import Database
 from storage.migrate import upgrade_to_head
@@ -92,6 +94,15 @@ def telegram_side(
     if requests is not None:
         builder = builder.request(requests[0]).get_updates_request(requests[1])
     return builder
+
+
+async def set_command_menus(bot: Bot) -> None:
+    """The command menu in English for everyone, and in each offered language for the
+    people whose Telegram speaks it (Telegram picks by the user's `language_code`)."""
+    for language in offered():
+        commands = [BotCommand(name, say(text, language)) for name, text in texts.COMMAND_MENU]
+        code = None if language == DEFAULT else telegram_code(language)
+        await bot.set_my_commands(commands, language_code=code)
 
 
 def build_application(
@@ -157,6 +168,7 @@ def build_application(
     application.add_handler(CommandHandler("unpair", pairing.unpair, COMMAND))
     application.add_handler(CommandHandler("settings", preferences.settings_command, COMMAND))
     application.add_handler(CommandHandler("topics", preferences.topics_command, COMMAND))
+    application.add_handler(CommandHandler("language", preferences.language_command, COMMAND))
     application.add_handler(CommandHandler("pause", pause.pause_command, COMMAND))
     application.add_handler(CommandHandler("export", privacy.export, COMMAND))
     application.add_handler(CommandHandler("delete", privacy.delete, COMMAND))
@@ -247,9 +259,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
         if released:
             log.info("%d nudges claimed by a stopped process will be sent now", released)
     services.bot_username = application.bot.username
-    await application.bot.set_my_commands(
-        [BotCommand(name, description) for name, description in texts.COMMAND_MENU]
-    )
+    await set_command_menus(application.bot)
     log.info("Couplet is up as @%s", services.bot_username)
 
 

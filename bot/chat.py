@@ -23,6 +23,9 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 
 if TYPE_CHECKING:
     from bot.context import Context
+from bot.i18n import say
+from nudges import languages
+from nudges.languages import Language
 from storage import users
 from storage.db import Session
 from storage.models import User
@@ -44,6 +47,18 @@ def sender_id(update: Update) -> int:
     return update.effective_user.id
 
 
+def language_of(user: User) -> Language:
+    """The language the bot speaks with this person."""
+    return languages.stored(user.language)
+
+
+def update_language(update: Update) -> Language:
+    """The sender's language from Telegram's language code (for a reply given before the
+    database is read: bad input, a group)."""
+    user = update.effective_user
+    return languages.from_telegram(user.language_code if user else None)
+
+
 def too_long_to_parse(text: str) -> bool:
     """True for a text meant for a parser (a command's argument, an onboarding answer, a
     pause date) that is too long to be one: the caller gives its usual "didn't get that"
@@ -62,25 +77,32 @@ async def find_or_create_sender(
     if tg_user is None:
         raise ValueError("update without a user")
     user, created = await users.find_or_create(
-        session=session, user_id=tg_user.id, first_name=tg_user.first_name, now=now
+        session=session,
+        user_id=tg_user.id,
+        first_name=tg_user.first_name,
+        now=now,
+        language=languages.from_telegram(tg_user.language_code).value,
     )
     await users.welcome_back_if_blocked(session=session, user=user, now=now)
     return user, created
 
 
-async def send_now(context: Context, chat_id: int, text: str, markup: Markup | None = None) -> None:
+async def send_now(
+    context: Context, chat_id: int, text: str, markup: Markup | None = None, *, language: Language
+) -> None:
     """Sends one message (HTML) to a private chat at once (for a reply that needs no
-    database; a handler with a `Unit` queues it with `unit.reply`). A failure reaches the
-    error handler."""
-    await context.bot.send_message(chat_id, text, reply_markup=markup)
+    database; a handler with a `Unit` queues it with `unit.reply`), said in `language`.
+    A failure reaches the error handler."""
+    await context.bot.send_message(chat_id, say(text, language), reply_markup=markup)
 
 
-async def send_if_possible(bot: Bot, chat_id: int, text: str) -> bool:
-    """A message to someone other than the sender (usually the partner). If it cannot be
-    delivered (they blocked the bot, Telegram failed), that is logged and is not the
-    sender's problem: the change it reports is already saved. Returns whether it went."""
+async def send_if_possible(bot: Bot, chat_id: int, text: str, language: Language) -> bool:
+    """A message to someone other than the sender (usually the partner), said in their own
+    `language`. If it cannot be delivered (they blocked the bot, Telegram failed), that is
+    logged and is not the sender's problem: the change it reports is already saved.
+    Returns whether it went."""
     try:
-        await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        await bot.send_message(chat_id, say(text, language), parse_mode=ParseMode.HTML)
     except Forbidden:
         log.info("chat %s has blocked the bot; a message was not delivered", chat_id)
         return False

@@ -17,13 +17,16 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import Forbidden, TelegramError
 
 from bot import answers, texts
-from bot.chat import drop_buttons, redraw
+from bot.chat import drop_buttons, language_of, redraw
 from bot.context import Context, Services, services
+from bot.i18n import say
 from bot.keyboards import number_in, row_id
 from bot.pacing import Priority
 from bot.recap import send_picture
 from bot.unit import Unit, unit_of_work
+from nudges import languages
 from nudges.checkin import FEELINGS, both_far_for, far_in_a_row
+from nudges.languages import Language
 from nudges.times import format_time_of_day, parse_time_of_day
 from storage import checkins, pairs, recap, users
 from storage.checkins import AWAITING_CHECKIN, Due, DueCheckin
@@ -71,14 +74,16 @@ async def _send_all(bot: Bot, due: list[DueCheckin]) -> int:
 
     async def one(item: DueCheckin) -> bool:
         async with room:
+            language = languages.stored(item.language)
             if item.what == Due.OFFER:
-                return await _send_bulk(bot, item.user_id, texts.CHECKIN_OFFER, _offer_buttons())
+                offer = say(texts.CHECKIN_OFFER, language)
+                return await _send_bulk(bot, item.user_id, offer, _offer_buttons(language))
             assert item.checkin_id is not None
             return await _send_bulk(
                 bot,
                 item.user_id,
-                texts.checkin_question(item.partner_name),
-                _feeling_buttons(item.checkin_id),
+                say(texts.checkin_question(item.partner_name), language),
+                _feeling_buttons(item.checkin_id, language),
             )
 
     return sum(await asyncio.gather(*(one(item) for item in due)))
@@ -100,27 +105,32 @@ async def _send_bulk(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMa
     return True
 
 
-def _offer_buttons() -> InlineKeyboardMarkup:
+def _offer_buttons(language: Language) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [Button(texts.CHECKIN_YES_BUTTON, callback_data="ci:yes")],
-            [Button(texts.CHECKIN_NOT_NOW_BUTTON, callback_data="ci:no")],
+            [Button(say(texts.CHECKIN_YES_BUTTON, language), callback_data="ci:yes")],
+            [Button(say(texts.CHECKIN_NOT_NOW_BUTTON, language), callback_data="ci:no")],
         ]
     )
 
 
-def _feeling_buttons(checkin_id: int) -> InlineKeyboardMarkup:
+def _feeling_buttons(checkin_id: int, language: Language) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [Button(texts.FEELING_LABELS[feeling], callback_data=f"ci:f:{checkin_id}:{n}")]
+            [
+                Button(
+                    say(texts.FEELING_LABELS[feeling], language),
+                    callback_data=f"ci:f:{checkin_id}:{n}",
+                )
+            ]
             for n, feeling in enumerate(FEELINGS)
         ]
     )
 
 
-def _skip_button(checkin_id: int) -> InlineKeyboardMarkup:
+def _skip_button(checkin_id: int, language: Language) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[Button(texts.CHECKIN_SKIP_BUTTON, callback_data=f"ci:s:{checkin_id}")]]
+        [[Button(say(texts.CHECKIN_SKIP_BUTTON, language), callback_data=f"ci:s:{checkin_id}")]]
     )
 
 
@@ -136,14 +146,14 @@ async def checkin_button(unit: Unit[User]) -> None:
     action = query.data.removeprefix("ci:")
     if action in ("yes", "no"):
         done = await _answer_offer(unit, accepted=action == "yes")
-        unit.then(query.answer if done else lambda: query.answer(texts.BUTTON_EXPIRED))
+        unit.then(query.answer if done else lambda: query.answer(unit.say(texts.BUTTON_EXPIRED)))
         if done:
             unit.then(lambda: drop_buttons(query))
         return
     if action.startswith(("f:", "s:")):
         answered = await _answer_button(unit, action)
         if answered is None:
-            unit.then(lambda: query.answer(texts.CHECKIN_CLOSED, show_alert=True))
+            unit.then(lambda: query.answer(unit.say(texts.CHECKIN_CLOSED), show_alert=True))
             return
         unit.then(query.answer)
         if answered:
@@ -151,10 +161,10 @@ async def checkin_button(unit: Unit[User]) -> None:
         return
     view = await _change_settings(unit, action)
     if view is None:
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
     unit.then(query.answer)
-    unit.then(lambda: redraw(query, view[0], view[1]))
+    unit.then(lambda: redraw(query, unit.say(view[0]), view[1]))
 
 
 async def _answer_offer(unit: Unit[User], *, accepted: bool) -> bool:
@@ -171,7 +181,7 @@ async def _answer_offer(unit: Unit[User], *, accepted: bool) -> bool:
     if not pair.checkin_on:
         pair.checkin_on = True
         await checkins.plan(session=unit.session, pair=pair, now=unit.now)
-        unit.notify(partner.id, texts.partner_changed_checkin(user.first_name, _when(pair)))
+        unit.notify(partner, texts.partner_changed_checkin(user.first_name, _when(pair)))
     unit.reply(texts.checkin_on(_when(pair), partner.first_name))
     return True
 
@@ -198,7 +208,7 @@ async def _answer_button(unit: Unit[User], action: str) -> bool | None:
             partner = await users.partner_of(session=unit.session, user=unit.sender)
             unit.sender.awaiting = AWAITING_CHECKIN
             name = partner.first_name if partner is not None else ""
-            unit.reply(texts.ask_appreciated(name), _skip_button(checkin.id or 0))
+            unit.reply(texts.ask_appreciated(name), _skip_button(checkin.id or 0, unit.language))
         return True
     if checkin.step not in checkins.TEXT_STEPS:
         return None
@@ -225,7 +235,7 @@ async def _take(unit: Unit[User], checkin: Checkin, text: str | None) -> None:
     """The answer to the question asked (None: skipped); the next question, or the end."""
     checkins.set_text(checkin, text, now=unit.now)
     if checkin.step == CheckinStep.MORE_OF:
-        unit.reply(texts.ASK_MORE_OF, _skip_button(checkin.id or 0))
+        unit.reply(texts.ASK_MORE_OF, _skip_button(checkin.id or 0, unit.language))
         return
     unit.sender.awaiting = None
     await _finish(unit, checkin)
@@ -245,7 +255,7 @@ async def _finish(unit: Unit[User], mine: Checkin) -> None:
     mine.revealed_at = theirs.revealed_at = unit.now
     care = await _care_line(unit, pair, user, partner)
     unit.reply(_reveal(partner.first_name, theirs, care))
-    unit.notify(partner.id, _reveal(user.first_name, mine, care))
+    unit.notify(partner, _reveal(user.first_name, mine, care))
     await recap_with_reveal(unit, pair, partner)
 
 
@@ -258,7 +268,8 @@ async def recap_with_reveal(unit: Unit[User], pair: Pair, partner: User) -> None
     for viewer in (unit.sender, partner):
         facts = await recap.recap_facts(session=unit.session, viewer=viewer, now=unit.now)
         if facts is not None:
-            unit.then(partial(send_picture, unit.bot, viewer.id, facts), quiet=True)
+            language = language_of(viewer)
+            unit.then(partial(send_picture, unit.bot, viewer.id, facts, language), quiet=True)
 
 
 async def _care_line(unit: Unit[User], pair: Pair, user: User, partner: User) -> str | None:
@@ -292,7 +303,7 @@ def _reveal(author: str, checkin: Checkin, care: str | None) -> str:
         shown(words.appreciated),
         shown(words.more_of),
     )
-    return f"{text}\n\n{care}" if care else text
+    return texts.joined("\n\n", [text, care]) if care else text
 
 
 # --- settings ---------------------------------------------------------------------------
@@ -325,14 +336,18 @@ async def _change_settings(
         return None
     if (pair.checkin_on, pair.checkin_weekday, pair.checkin_time) != before:
         await checkins.plan(session=session, pair=pair, now=unit.now)
-        unit.notify(partner.id, texts.partner_changed_checkin(user.first_name, _when(pair)))
-    return settings_view(pair)
+        unit.notify(partner, texts.partner_changed_checkin(user.first_name, _when(pair)))
+    return settings_view(pair, unit.language)
 
 
-def settings_view(pair: Pair) -> tuple[str, InlineKeyboardMarkup]:
+def settings_view(pair: Pair, language: Language) -> tuple[str, InlineKeyboardMarkup]:
     """The check-in's screen in /settings: on or off, the day and the time."""
+
+    def button(label: str, data: str) -> Button:
+        return Button(say(label, language), callback_data=data)
+
     days = [
-        Button(("✅ " if pair.checkin_weekday == day else "") + name, callback_data=f"ci:d:{day}")
+        button(("✅ " if pair.checkin_weekday == day else "") + say(name, language), f"ci:d:{day}")
         for day, name in enumerate(texts.WEEKDAY_NAMES)
     ]
     chosen = format_time_of_day(pair.checkin_time)
@@ -340,16 +355,16 @@ def settings_view(pair: Pair) -> tuple[str, InlineKeyboardMarkup]:
         Button(("✅ " if chosen == t else "") + t, callback_data=f"ci:t:{t}") for t in PICKER_TIMES
     ]
     switch = (
-        Button(texts.CHECKIN_SWITCH_OFF, callback_data="ci:off")
+        button(texts.CHECKIN_SWITCH_OFF, "ci:off")
         if pair.checkin_on
-        else Button(texts.CHECKIN_SWITCH_ON, callback_data="ci:on")
+        else button(texts.CHECKIN_SWITCH_ON, "ci:on")
     )
     rows = [
         [switch],
         days[:4],
         days[4:],
         times,
-        [Button(texts.SETTINGS_BACK, callback_data="set:main")],
+        [button(texts.SETTINGS_BACK, "set:main")],
     ]
     return texts.checkin_settings(_when(pair)), InlineKeyboardMarkup(rows)
 

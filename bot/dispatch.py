@@ -33,7 +33,10 @@ from telegram.ext import ExtBot
 from bot import keyboards, memories, outages, texts
 from bot.chat import send_if_possible
 from bot.clock import Clock
+from bot.i18n import say
 from bot.pacing import Priority, retry_seconds
+from nudges import languages
+from nudges.languages import Language
 from nudges.library import nudges_by_id
 from storage import claiming, follow_ups, outcomes
 from storage.claiming import DueNudge
@@ -185,7 +188,10 @@ class Dispatcher:
         report.count(outcome.result for _, outcome in results)
         for first_time in recorded.partners_to_tell:
             await send_if_possible(
-                self.bot, first_time.partner_id, texts.partner_blocked(first_time.name)
+                self.bot,
+                first_time.partner_id,
+                texts.partner_blocked(first_time.name),
+                languages.stored(first_time.partner_language),
             )
             report.partners_told.append(first_time.partner_id)
         return recorded.may_send
@@ -200,7 +206,7 @@ class Dispatcher:
             try:
                 await self.bot.send_message(
                     follow_up.user_id,
-                    texts.FOLLOW_UP,
+                    say(texts.FOLLOW_UP, languages.stored(follow_up.language)),
                     reply_parameters=ReplyParameters(
                         follow_up.message_id, allow_sending_without_reply=True
                     )
@@ -222,9 +228,11 @@ class Dispatcher:
                 due.delivery_id,
             )
             return Outcome(Result.FAILED)
-        text = _nudge_text(due.nudge_id, due.partner_name, due.welcome_back)
-        markup = keyboards.for_nudge(nudge, due.delivery_id)
-        text, markup = memories.with_memory(text, markup, self.memories.get(due.delivery_id))
+        language = languages.stored(due.language)
+        text = _nudge_text(due.nudge_id, due.partner_name, due.welcome_back, language)
+        markup = keyboards.for_nudge(nudge, due.delivery_id, language)
+        memory = self.memories.get(due.delivery_id)
+        text, markup = memories.with_memory(text, markup, memory, language)
         for _ in range(SEND_TRIES):
             try:
                 message = await self.bot.send_message(
@@ -354,9 +362,11 @@ class _DispatchRun:
 
 
 @lru_cache(maxsize=4096)
-def _nudge_text(nudge_id: str, partner_name: str, welcome_back: bool) -> str:
-    """A wave sends each nudge to many people with few distinct names: rendered once each."""
-    return texts.nudge_message(nudges_by_id()[nudge_id], partner_name, welcome_back=welcome_back)
+def _nudge_text(nudge_id: str, partner_name: str, welcome_back: bool, language: Language) -> str:
+    """A wave sends each nudge to many people with few distinct names: rendered once each,
+    in the recipient's language (the same nudge id for both partners)."""
+    message = texts.nudge_message(nudges_by_id()[nudge_id], partner_name, welcome_back=welcome_back)
+    return say(message, language)
 
 
 def _request_went_out(error: TimedOut) -> bool:

@@ -14,7 +14,9 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot import texts
+from bot.chat import update_language
 from bot.context import Context
+from bot.i18n import say
 from bot.outages import Outage, outage_of, report
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ async def on_error(update: object, context: Context) -> None:
         return
     if update.effective_chat.type != ChatType.PRIVATE:
         return
-    reply = _REPLIES.get(outage, texts.SOMETHING_WENT_WRONG)
+    reply = say(_REPLIES.get(outage, texts.SOMETHING_WENT_WRONG), update_language(update))
     try:
         if update.callback_query is not None:
             with suppress(BadRequest):  # the handler had answered the button already

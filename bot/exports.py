@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot import texts
+from bot.i18n import day_with_year, say
+from nudges.languages import DEFAULT, Language
 
 # Telegram takes files of up to 50 MB from a bot; this leaves room for the upload's framing.
 MAX_UPLOAD = 50_000_000
@@ -103,8 +105,11 @@ class MarkdownJournal:
     """The nudges and answers as a readable Markdown journal (fed newest first), in files of
     at most `limit` bytes, each starting with the title."""
 
-    def __init__(self, directory: Path, first_name: str, limit: int) -> None:
-        self.title = f"# {first_name}'s Couplet journal"
+    def __init__(
+        self, directory: Path, first_name: str, limit: int, language: Language = DEFAULT
+    ) -> None:
+        self.language = language
+        self.title = "# " + say(texts.export_title(first_name), language)
         self.limit = limit
         self._files = _Files(directory, "journal", ".md")
         self._entries = 0
@@ -116,7 +121,11 @@ class MarkdownJournal:
         self._entries = 0
 
     def add(self, entry: Entry) -> None:
-        lines = checkin_lines(entry) if entry.get("checkin") else journal_lines(entry)
+        lines = (
+            checkin_lines(entry, self.language)
+            if entry.get("checkin")
+            else journal_lines(entry, self.language)
+        )
         text = "".join("\n" + line for line in lines)
         if self._entries and self._files.size + len(text.encode("utf-8")) + 1 > self.limit:
             self._end()
@@ -128,7 +137,7 @@ class MarkdownJournal:
         """The weekly check-ins (newest first), in a section of their own before the days."""
         if not checkins:
             return
-        self._files.write("\n\n## " + texts.EXPORT_CHECKINS_TITLE)
+        self._files.write("\n\n## " + say(texts.EXPORT_CHECKINS_TITLE, self.language))
         for entry in reversed(checkins):
             self.add(entry | {"checkin": True})
 
@@ -141,20 +150,23 @@ class MarkdownJournal:
         return self._files.paths
 
 
-def journal_lines(entry: Entry) -> list[str]:
-    """One nudge of the export as Markdown lines: the day, the nudge, both answers."""
+def journal_lines(entry: Entry, language: Language = DEFAULT) -> list[str]:
+    """One nudge of the export as Markdown lines: the day, the nudge, both answers (the
+    headings in `language`, the answers as written)."""
     day = date.fromisoformat(entry["date"])
-    lines = ["", f"## {day:%A %d %B %Y}", "", f"> {entry['text'] or entry['nudge_id']}", ""]
+    heading = say(day_with_year(day), language)
+    lines = ["", f"## {heading}", "", f"> {entry['text'] or entry['nudge_id']}", ""]
+    me, partner = say(texts.EXPORT_ME, language), say(texts.EXPORT_MY_PARTNER, language)
     for who, pick, guess in (
-        ("Me", "my_pick", "my_guess"),
-        ("My partner", "partner_pick", "partner_guess"),
+        (me, "my_pick", "my_guess"),
+        (partner, "partner_pick", "partner_guess"),
     ):
         if entry.get(pick):
             lines.append(f"- **{who}:** {entry[pick]}")
         if entry.get(guess):
-            lines.append(f"- **{who} ({texts.GUESS_MARK} guess):** {entry[guess]}")
-    lines += _answer_lines("Me", entry["my_answer"])
-    lines += _answer_lines("My partner", entry["partner_shared_with_me"])
+            lines.append(f"- **{say(texts.export_guess_of(who), language)}:** {entry[guess]}")
+    lines += _answer_lines(me, entry["my_answer"], language)
+    lines += _answer_lines(partner, entry["partner_shared_with_me"], language)
     if entry["done_at"]:
         lines.append("- Done ✅")
     if entry["plan_choice"]:
@@ -162,16 +174,20 @@ def journal_lines(entry: Entry) -> list[str]:
     return lines
 
 
-def checkin_lines(entry: Entry) -> list[str]:
+def checkin_lines(entry: Entry, language: Language = DEFAULT) -> list[str]:
     """One weekly check-in as Markdown lines: the day, and what each wrote."""
     day = date.fromisoformat(entry["date"])
-    lines = ["", f"### {texts.EXPORT_CHECKIN_DAY} {day:%A %d %B %Y}", ""]
-    for who, answer in (("Me", entry["mine"]), ("My partner", entry["partner_shared_with_me"])):
+    title = say(texts.EXPORT_CHECKIN_DAY, language)
+    lines = ["", f"### {title} {say(day_with_year(day), language)}", ""]
+    me, partner = say(texts.EXPORT_ME, language), say(texts.EXPORT_MY_PARTNER, language)
+    for who, answer in ((me, entry["mine"]), (partner, entry["partner_shared_with_me"])):
         if answer is None:
             continue
         if answer.get("unreadable"):
-            lines.append(f"- **{who}:** {texts.ANSWER_UNREADABLE}")
-        felt = texts.FEELING_WORDS.get(answer["felt"] or "", texts.EXPORT_NOT_ANSWERED)
+            lines.append(f"- **{who}:** {say(texts.ANSWER_UNREADABLE, language)}")
+        felt = say(
+            texts.FEELING_WORDS.get(answer["felt"] or "", texts.EXPORT_NOT_ANSWERED), language
+        )
         lines.append(f"- **{who}** felt: {felt}")
         if answer["appreciated"]:
             lines.append(f"  - appreciated: {answer['appreciated']}")
@@ -180,12 +196,12 @@ def checkin_lines(entry: Entry) -> list[str]:
     return lines
 
 
-def _answer_lines(name: str, parts: Iterable[dict[str, Any]]) -> list[str]:
+def _answer_lines(name: str, parts: Iterable[dict[str, Any]], language: Language) -> list[str]:
     lines = []
     for part in parts:
-        who = f"{name} ({texts.GUESS_MARK} guess)" if part.get("guess") else name
+        who = say(texts.export_guess_of(name), language) if part.get("guess") else name
         if part.get("unreadable"):
-            lines.append(f"- **{who}:** {texts.ANSWER_UNREADABLE}")
+            lines.append(f"- **{who}:** {say(texts.ANSWER_UNREADABLE, language)}")
         elif part["type"] == "text":
             lines.append(f"- **{who}:** {part['text']}")
         else:

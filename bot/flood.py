@@ -31,8 +31,9 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot import texts
-from bot.chat import send_now
+from bot.chat import send_now, update_language
 from bot.context import Context, services
+from bot.i18n import say
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +115,14 @@ class IncomingLimit:
         if self.window.admit(user.id, services(context).clock()):
             return
         if update.callback_query is not None:
-            await update.callback_query.answer(texts.CATCHING_BREATH_BUTTON)
+            await update.callback_query.answer(
+                say(texts.CATCHING_BREATH_BUTTON, update_language(update))
+            )
         elif self.window.first_refusal(user.id):
             log.info("user %s is past the incoming limit; told once", user.id)
-            await send_now(context, user.id, texts.CATCHING_BREATH)
+            await send_now(
+                context, user.id, texts.CATCHING_BREATH, language=update_language(update)
+            )
         raise ApplicationHandlerStop
 
 

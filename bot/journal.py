@@ -9,9 +9,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
 from bot.chat import MAX_MESSAGE, redraw, visible_length
+from bot.i18n import day_short, say
 from bot.keyboards import number_in, row_id
 from bot.sharing import words_of
 from bot.unit import Unit, unit_of_work
+from nudges.languages import Language
 from nudges.library import Kind, Nudge, nudges_by_id
 from storage import answers, journal, users
 from storage.journal import JournalDay
@@ -31,6 +33,7 @@ class Shown:
     day: str
     buttons: list[InlineKeyboardButton]
     preview: int
+    language: Language  # the reader's: the buttons are labelled in it
 
 
 @unit_of_work
@@ -48,11 +51,11 @@ async def page_button(unit: Unit[User]) -> None:
         return
     number = number_in(query.data.removeprefix("hist:"), 0, MAX_PAGE)
     if number is None:
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
     text, markup = await _render(unit, number)
     unit.then(query.answer)
-    unit.then(lambda: redraw(query, text, markup))
+    unit.then(lambda: redraw(query, unit.say(text), markup))
 
 
 @unit_of_work
@@ -79,7 +82,7 @@ async def view_button(unit: Unit[User]) -> None:
         else None
     )
     if part is None or owner is None:
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
     bot, to_chat, from_chat, message_id = unit.bot, viewer.id, owner.user_id, part.message_id
     unit.then(query.answer)
@@ -118,8 +121,8 @@ async def _render(unit: Unit[User], number: int) -> tuple[str, InlineKeyboardMar
             )
         view_buttons: list[InlineKeyboardButton] = []
         for day in days:
-            blocks.append(_entry(day, partner_name, view_buttons, preview))
-        text = "\n\n".join(blocks)
+            blocks.append(_entry(day, partner_name, view_buttons, preview, unit.language))
+        text = unit.say(texts.joined("\n\n", blocks))
         if visible_length(text) <= MAX_MESSAGE:
             break
     rows: list[list[InlineKeyboardButton]] = [
@@ -127,22 +130,30 @@ async def _render(unit: Unit[User], number: int) -> tuple[str, InlineKeyboardMar
     ]
     paging = []
     if number > 0:
-        paging.append(InlineKeyboardButton(texts.NEWER_BUTTON, callback_data=f"hist:{number - 1}"))
+        paging.append(
+            InlineKeyboardButton(unit.say(texts.NEWER_BUTTON), callback_data=f"hist:{number - 1}")
+        )
     if more:
-        paging.append(InlineKeyboardButton(texts.OLDER_BUTTON, callback_data=f"hist:{number + 1}"))
+        paging.append(
+            InlineKeyboardButton(unit.say(texts.OLDER_BUTTON), callback_data=f"hist:{number + 1}")
+        )
     if paging:
         rows.append(paging)
     return text, InlineKeyboardMarkup(rows) if rows else None
 
 
 def _entry(
-    day: JournalDay, partner_name: str | None, buttons: list[InlineKeyboardButton], preview: int
+    day: JournalDay,
+    partner_name: str | None,
+    buttons: list[InlineKeyboardButton],
+    preview: int,
+    language: Language,
 ) -> str:
     nudge = nudges_by_id().get(day.nudge_id)
-    label = f"{day.day:%a %d %b}"
+    label = day_short(day.day)
     if nudge is None:
-        return f"<b>{label}</b>"
-    shown = Shown(label, buttons, preview)
+        return texts.joined("", ["<b>", label, "</b>"])
+    shown = Shown(label, buttons, preview, language)
     lines = [(texts.YOU, _what(nudge, day.mine, day.my_parts, day.my_total, True, shown))]
     if partner_name is not None:
         theirs = day.theirs
@@ -156,7 +167,9 @@ def _entry(
             )
             what = _what(nudge, theirs, day.their_parts, day.their_total, visible, shown)
         lines.append((partner_name, what))
-    return texts.journal_entry(label, texts.CATEGORY_TITLES[nudge.category], nudge.text, lines)
+    return texts.journal_entry(
+        label, texts.CATEGORY_TITLES[nudge.category], texts.nudge_text(nudge), lines
+    )
 
 
 def _what(
@@ -177,15 +190,15 @@ def _what(
     if kind == Kind.PLAN and delivery.plan_choice is not None:
         marks.append(texts.PLAN_IN if delivery.plan_choice == "in" else texts.PLAN_OUT)
     if visible and delivery.pick is not None and delivery.pick < len(nudge.options):
-        marks.append(escape(nudge.options[delivery.pick]))
+        marks.append(texts.escaped(texts.nudge_option(nudge, delivery.pick)))
     if visible and delivery.guess_pick is not None and delivery.guess_pick < len(nudge.options):
-        marks.append(texts.guessed(nudge.options[delivery.guess_pick]))
+        marks.append(texts.guessed(texts.nudge_option(nudge, delivery.guess_pick)))
     if visible:
         for part in parts[:MAX_PARTS_SHOWN]:
             marks.append(_preview(part, shown))
         if total > len(parts[:MAX_PARTS_SHOWN]):
             marks.append(texts.more_parts(total - len(parts[:MAX_PARTS_SHOWN])))
-    return " · ".join(marks) if marks else texts.NOTHING_YET
+    return texts.joined(" · ", marks) if marks else texts.NOTHING_YET
 
 
 def _preview(part: AnswerPart, shown: Shown) -> str:
@@ -193,9 +206,12 @@ def _preview(part: AnswerPart, shown: Shown) -> str:
     short = words if len(words) <= shown.preview else words[: shown.preview - 1] + "…"
     guess = f"{texts.GUESS_MARK} " if part.guess else ""
     if part.content_type == "text":
-        return guess + escape(short)
+        return guess + escape(short)  # as its author wrote it, never translated
     label = texts.MEDIA_LABELS.get(part.content_type, part.content_type)
     shown.buttons.append(
-        InlineKeyboardButton(texts.view_button(label, shown.day), callback_data=f"view:{part.id}")
+        InlineKeyboardButton(
+            say(texts.view_button(label, shown.day), shown.language),
+            callback_data=f"view:{part.id}",
+        )
     )
-    return f"{guess}{label}" + (f" “{escape(short)}”" if short else "")
+    return texts.joined("", [guess, label, f" “{escape(short)}”" if short else ""])

@@ -13,7 +13,9 @@ from telegram import (
 )
 
 from bot import texts
-from nudges.library import Kind, Nudge
+from bot.i18n import say, spoken
+from nudges.languages import Language
+from nudges.library import Kind, Nudge, in_language
 
 SUGGESTED_TIMES = ("07:00", "08:00", "09:00")
 MAX_ROW_ID = 2**31 - 1  # the narrowest id column a button names (PostgreSQL `integer`)
@@ -36,9 +38,9 @@ def row_id(text: str) -> int | None:
     return number_in(text, 1, MAX_ROW_ID)
 
 
-def share_location() -> ReplyKeyboardMarkup:
+def share_location(language: Language) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
-        [[KeyboardButton(texts.SHARE_LOCATION_BUTTON, request_location=True)]],
+        [[KeyboardButton(say(texts.SHARE_LOCATION_BUTTON, language), request_location=True)]],
         resize_keyboard=True,
         one_time_keyboard=True,
     )
@@ -50,41 +52,54 @@ def nudge_times() -> InlineKeyboardMarkup:
     )
 
 
-def make_invite() -> InlineKeyboardMarkup:
+def make_invite(language: Language) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(texts.INVITE_BUTTON, callback_data="invite:new")]]
+        [[InlineKeyboardButton(say(texts.INVITE_BUTTON, language), callback_data="invite:new")]]
     )
 
 
-def share_invite(link: str) -> InlineKeyboardMarkup:
-    url = f"https://t.me/share/url?url={quote(link, safe='')}&text={quote(texts.INVITE_SHARE_TEXT)}"
-    return InlineKeyboardMarkup([[InlineKeyboardButton(texts.INVITE_SHARE_BUTTON, url=url)]])
+def share_invite(link: str, language: Language) -> InlineKeyboardMarkup:
+    invitation = quote(say(texts.INVITE_SHARE_TEXT, language))
+    url = f"https://t.me/share/url?url={quote(link, safe='')}&text={invitation}"
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(say(texts.INVITE_SHARE_BUTTON, language), url=url)]]
+    )
 
 
-def confirm_unpair(pair_id: int) -> InlineKeyboardMarkup:
+def confirm_unpair(pair_id: int, language: Language) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(texts.UNPAIR_YES, callback_data=f"unpair:yes:{pair_id}")],
-            [InlineKeyboardButton(texts.UNPAIR_NO, callback_data="unpair:no")],
+            [
+                InlineKeyboardButton(
+                    say(texts.UNPAIR_YES, language), callback_data=f"unpair:yes:{pair_id}"
+                )
+            ],
+            [InlineKeyboardButton(say(texts.UNPAIR_NO, language), callback_data="unpair:no")],
         ]
     )
 
 
-def for_nudge(nudge: Nudge, delivery_id: int) -> InlineKeyboardMarkup:
+def for_nudge(nudge: Nudge, delivery_id: int, language: Language) -> InlineKeyboardMarkup:
     """The buttons a nudge's kind needs (questions and notes are answered by replying), and
     under them the row every nudge carries: Not today and the small pause affordance."""
-    last = _last_row(delivery_id)
+    last = _last_row(delivery_id, language)
     if nudge.kind == Kind.ACTION:
-        done = InlineKeyboardButton(texts.DONE_BUTTON, callback_data=f"done:{delivery_id}")
+        done = InlineKeyboardButton(
+            say(texts.DONE_BUTTON, language), callback_data=f"done:{delivery_id}"
+        )
         return InlineKeyboardMarkup(((done,), last))
     if nudge.kind == Kind.PLAN:
         plan_row = (
-            InlineKeyboardButton(texts.PLAN_IN_BUTTON, callback_data=f"plan:in:{delivery_id}"),
-            InlineKeyboardButton(texts.PLAN_OUT_BUTTON, callback_data=f"plan:out:{delivery_id}"),
+            InlineKeyboardButton(
+                say(texts.PLAN_IN_BUTTON, language), callback_data=f"plan:in:{delivery_id}"
+            ),
+            InlineKeyboardButton(
+                say(texts.PLAN_OUT_BUTTON, language), callback_data=f"plan:out:{delivery_id}"
+            ),
         )
         return InlineKeyboardMarkup((plan_row, last))
     if nudge.options:  # a choice, or a guess answered with buttons: first about yourself
-        return options(nudge, delivery_id, PICK)
+        return options(nudge, delivery_id, PICK, language)
     return InlineKeyboardMarkup((last,))
 
 
@@ -93,7 +108,7 @@ GUESS = "gue"  # the option you guess for your partner
 
 
 def options(
-    nudge: Nudge, delivery_id: int, prefix: str, chosen: int | None = None
+    nudge: Nudge, delivery_id: int, prefix: str, language: Language, chosen: int | None = None
 ) -> InlineKeyboardMarkup:
     """A choice or guess nudge's options (`<prefix>:<delivery id>:<index>`), two to a row,
     the one `chosen` so far ticked; Not today and pause below."""
@@ -102,22 +117,24 @@ def options(
             f"✓ {option}" if index == chosen else option,
             callback_data=f"{prefix}:{delivery_id}:{index}",
         )
-        for index, option in enumerate(nudge.options)
+        for index, option in enumerate(in_language(nudge, spoken(language)).options)
     ]
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    return InlineKeyboardMarkup((*rows, _last_row(delivery_id)))
+    return InlineKeyboardMarkup((*rows, _last_row(delivery_id, language)))
 
 
-def _last_row(delivery_id: int) -> tuple[InlineKeyboardButton, ...]:
-    skip = InlineKeyboardButton(texts.NOT_TODAY_BUTTON, callback_data=f"skip:{delivery_id}")
-    return (skip, *_pause_row())
+def _last_row(delivery_id: int, language: Language) -> tuple[InlineKeyboardButton, ...]:
+    skip = InlineKeyboardButton(
+        say(texts.NOT_TODAY_BUTTON, language), callback_data=f"skip:{delivery_id}"
+    )
+    return (skip, *_pause_row(language))
 
 
 # Telegram objects are immutable once made: the button every nudge shares is made once
 # (a wave sends thousands of them).
 @cache
-def _pause_row() -> tuple[InlineKeyboardButton, ...]:
-    return (InlineKeyboardButton(texts.PAUSE_BUTTON, callback_data="pause:menu"),)
+def _pause_row(language: Language) -> tuple[InlineKeyboardButton, ...]:
+    return (InlineKeyboardButton(say(texts.PAUSE_BUTTON, language), callback_data="pause:menu"),)
 
 
 def heart(delivery_id: int) -> InlineKeyboardMarkup:

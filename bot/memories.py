@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
+from bot.i18n import say
+from nudges.languages import Language
 from nudges.library import nudges_by_id
 from storage import memories
 from storage.claiming import DueNudge
@@ -30,14 +32,16 @@ async def for_batch(database: Database, batch: Sequence[DueNudge]) -> dict[int, 
 
 
 def with_memory(
-    text: str, markup: InlineKeyboardMarkup, memory: Memory | None
+    text: str, markup: InlineKeyboardMarkup, memory: Memory | None, language: Language
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The morning message with its "on this day" line and a button to see that day again."""
     nudge = nudges_by_id().get(memory.nudge_id) if memory is not None else None
     if memory is None or nudge is None:
         return text, markup
-    see_it = InlineKeyboardButton(texts.MEMORY_BUTTON, callback_data=f"otd:{memory.day:%Y%m%d}")
+    see_it = InlineKeyboardButton(
+        say(texts.MEMORY_BUTTON, language), callback_data=f"otd:{memory.day:%Y%m%d}"
+    )
     return (
-        f"{text}\n\n{texts.memory_line(memory.ago, nudge.text)}",
+        f"{text}\n\n{say(texts.memory_line(memory.ago, texts.nudge_text(nudge)), language)}",
         InlineKeyboardMarkup(((see_it,), *markup.inline_keyboard)),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot import texts
+from bot.i18n import day_with_year
 from bot.sharing import share_parts
 from bot.unit import Unit, unit_of_work
 from nudges.library import nudges_by_id
@@ -30,14 +31,14 @@ async def see_it(unit: Unit[User]) -> None:
     )
     nudge = nudges_by_id().get(remembered.nudge_id) if remembered is not None else None
     if day is None or partner is None or remembered is None or nudge is None:
-        unit.then(lambda: query.answer(texts.MEMORY_GONE, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.MEMORY_GONE), show_alert=True))
         return
     unit.then(query.answer)
-    unit.reply(texts.memory_header(f"{day:%A %d %B %Y}", nudge.text))
+    unit.reply(texts.memory_header(day_with_year(day), texts.nudge_text(nudge)))
     bot, to_chat = unit.bot, user.id
     for author_id, name in ((user.id, texts.YOU), (partner.id, partner.first_name)):
         parts = remembered.parts.get(author_id, [])
-        header = texts.memory_answer_header(name)
+        header = unit.say(texts.memory_answer_header(name))
         unit.then(
             lambda author_id=author_id, parts=parts, header=header: share_parts(
                 bot, to_chat=to_chat, from_chat=author_id, header=header, parts=parts

@@ -10,7 +10,7 @@ from datetime import time
 from telegram import ReplyKeyboardRemove, Update
 
 from bot import keyboards, texts
-from bot.chat import drop_buttons, send_now, sender_id, too_long_to_parse
+from bot.chat import drop_buttons, send_now, sender_id, too_long_to_parse, update_language
 from bot.context import Context
 from bot.unit import Unit, unit_of_work
 from nudges.times import format_time_of_day, parse_time_of_day
@@ -28,7 +28,7 @@ async def start(unit: Unit[User]) -> None:
         if partner is not None:
             unit.reply(texts.ALL_SET_PAIRED)
         else:
-            unit.reply(texts.OFFER_INVITE, keyboards.make_invite())
+            unit.reply(texts.OFFER_INVITE, keyboards.make_invite(unit.language))
         return
     new = unit.sender_is_new
     unit.reply(texts.welcome(user.first_name) if new else texts.welcome_back(user.first_name))
@@ -38,7 +38,7 @@ async def start(unit: Unit[User]) -> None:
 def ask_next_step(unit: Unit[User]) -> None:
     """Asks the question of the sender's current onboarding step (nothing when done)."""
     if unit.sender.onboarding_step == OnboardingStep.TIMEZONE:
-        unit.reply(texts.ASK_TIMEZONE, keyboards.share_location())
+        unit.reply(texts.ASK_TIMEZONE, keyboards.share_location(unit.language))
     elif unit.sender.onboarding_step == OnboardingStep.TIME:
         unit.reply(texts.ASK_TIME, keyboards.nudge_times())
 
@@ -74,7 +74,9 @@ async def on_location(update: Update, context: Context) -> None:
         return
     found = zone_for_location(message.location.latitude, message.location.longitude)
     if found is None:
-        await send_now(context, sender_id(update), texts.LOCATION_NO_ZONE)
+        await send_now(
+            context, sender_id(update), texts.LOCATION_NO_ZONE, language=update_language(update)
+        )
         return
     await _change_timezone(update, context, ZoneMatch(found, found.rsplit("/", 1)[-1]))
 
@@ -87,14 +89,19 @@ async def timezone_command(update: Update, context: Context) -> None:
         return
     match = None if too_long_to_parse(text) else resolve_zone(text)
     if match is None:
-        await send_now(context, sender_id(update), texts.timezone_unknown(text))
+        await send_now(
+            context,
+            sender_id(update),
+            texts.timezone_unknown(text),
+            language=update_language(update),
+        )
         return
     await _change_timezone(update, context, match)
 
 
 @unit_of_work
 async def _timezone_usage(unit: Unit[User]) -> None:
-    unit.reply(texts.timezone_usage(unit.sender.timezone), keyboards.share_location())
+    unit.reply(texts.timezone_usage(unit.sender.timezone), keyboards.share_location(unit.language))
 
 
 @unit_of_work
@@ -119,7 +126,9 @@ async def time_command(update: Update, context: Context) -> None:
     text = " ".join(context.args or [])
     chosen = parse_time_of_day(text) if text and not too_long_to_parse(text) else None
     if text and chosen is None:
-        await send_now(context, sender_id(update), texts.time_unknown(text))
+        await send_now(
+            context, sender_id(update), texts.time_unknown(text), language=update_language(update)
+        )
         return
     await _set_time(update, context, chosen)
 
@@ -144,7 +153,7 @@ async def time_button(unit: Unit[User]) -> None:
         return
     chosen = parse_time_of_day(query.data.removeprefix("time:"))
     if chosen is None:
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
     user = unit.sender
     was_onboarding = user.onboarding_step != OnboardingStep.DONE
@@ -165,4 +174,4 @@ def _time_confirmed(unit: Unit[User], *, was_onboarding: bool) -> None:
         if user.pair_id is not None:
             unit.reply(texts.ALL_SET_PAIRED)
         else:
-            unit.reply(texts.OFFER_INVITE, keyboards.make_invite())
+            unit.reply(texts.OFFER_INVITE, keyboards.make_invite(unit.language))

@@ -8,8 +8,9 @@ from telegram import Update
 from telegram.helpers import create_deep_linked_url
 
 from bot import keyboards, preferences, texts
-from bot.chat import redraw, send_now, sender_id, too_long_to_parse
+from bot.chat import redraw, send_now, sender_id, too_long_to_parse, update_language
 from bot.context import Context, services
+from bot.i18n import say
 from bot.keyboards import row_id
 from bot.onboarding import ask_next_step
 from bot.unit import Unit, unit_of_work
@@ -50,13 +51,15 @@ async def invite(unit: Unit[User]) -> None:
     )
     link = create_deep_linked_url(unit.services.bot_username, code)
     hours = int(INVITE_LIFETIME.total_seconds() // 3600)
-    unit.reply(texts.invite_made(link, code, hours), keyboards.share_invite(link))
+    unit.reply(texts.invite_made(link, code, hours), keyboards.share_invite(link, unit.language))
 
 
 async def join(update: Update, context: Context) -> None:
     """/join <code>."""
     if not context.args:
-        await send_now(context, sender_id(update), texts.JOIN_USAGE)
+        await send_now(
+            context, sender_id(update), texts.JOIN_USAGE, language=update_language(update)
+        )
         return
     await _join_with(update, context, " ".join(context.args))
 
@@ -68,12 +71,16 @@ async def start_with_code(update: Update, context: Context) -> None:
 
 async def _join_with(update: Update, context: Context, code: str) -> None:
     if too_long_to_parse(code):  # no code is: not even counted as a guess
-        await send_now(context, sender_id(update), texts.JOIN_MALFORMED)
+        await send_now(
+            context, sender_id(update), texts.JOIN_MALFORMED, language=update_language(update)
+        )
         return
     try:
         await _pair_by_code(update, context, code)
     except pairs.PairingRace:
-        await send_now(context, sender_id(update), texts.JOIN_USED)
+        await send_now(
+            context, sender_id(update), texts.JOIN_USED, language=update_language(update)
+        )
 
 
 @unit_of_work
@@ -116,8 +123,8 @@ async def _pair_by_code(unit: Unit[User], code: str) -> None:
         unit.reply(_refusal(verdict, inviter, partner))
         return
     unit.reply(texts.paired_with(inviter.first_name))
-    unit.notify(inviter.id, texts.paired_with(joiner.first_name))
-    unit.reply(texts.ASK_LIVING, preferences.ask_living())
+    unit.notify(inviter, texts.paired_with(joiner.first_name))
+    unit.reply(texts.ASK_LIVING, preferences.ask_living(unit.language))
     if joiner.onboarding_step != OnboardingStep.DONE:
         ask_next_step(unit)
 
@@ -159,7 +166,7 @@ async def unpair(unit: Unit[User]) -> None:
         return
     unit.reply(
         texts.unpair_confirm(partner.first_name),
-        keyboards.confirm_unpair(user.pair_id),
+        keyboards.confirm_unpair(user.pair_id, unit.language),
     )
 
 
@@ -170,7 +177,7 @@ async def unpair_button(update: Update, context: Context) -> None:
         return
     if query.data == "unpair:no":
         await query.answer()
-        await redraw(query, texts.UNPAIR_KEPT)
+        await redraw(query, say(texts.UNPAIR_KEPT, update_language(update)))
         return
     await _end_pair(update, context, row_id(query.data.removeprefix("unpair:yes:")))
 
@@ -186,8 +193,8 @@ async def _end_pair(unit: Unit[User], pair_id: int | None) -> None:
         members = await pairs.end(session=unit.session, pair_id=user.pair_id, now=unit.now)
     partner = next((member for member in members if member.id != user.id), None)
     if partner is None:
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
     unit.then(query.answer)
-    unit.then(lambda: redraw(query, texts.unpaired(partner.first_name)))
-    unit.notify(partner.id, texts.partner_unpaired(user.first_name))
+    unit.then(lambda: redraw(query, unit.say(texts.unpaired(partner.first_name))))
+    unit.notify(partner, texts.partner_unpaired(user.first_name))

@@ -7,11 +7,13 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import texts
-from bot.chat import send_now, sender_id, too_long_to_parse
+from bot.chat import send_now, sender_id, too_long_to_parse, update_language
 from bot.context import Context
+from bot.i18n import day_long, day_short, say
 from bot.unit import Unit, unit_of_work
 from nudges.pause import PauseError, PauseProblem, last_paused_day, parse_pause, pause_ends_at
 from nudges.schedule import local_date
+from nudges.times import format_time_of_day
 from nudges.zones import zone
 from storage import pairs, users
 from storage.models import User
@@ -66,7 +68,7 @@ async def pause_button(update: Update, context: Context) -> None:
     choice = query.data.removeprefix("pause:")
     codes = {code for _, code in texts.PAUSE_CHOICES}
     if choice not in codes | {"menu", "date", "resume"}:
-        await query.answer(texts.BUTTON_EXPIRED, show_alert=True)
+        await query.answer(say(texts.BUTTON_EXPIRED, update_language(update)), show_alert=True)
         return
     await query.answer()
     if choice == "menu":
@@ -95,7 +97,9 @@ async def take_awaited_date(unit: Unit[User], text: str) -> None:
 
 async def _pause_for(update: Update, context: Context, text: str) -> None:
     if too_long_to_parse(text):
-        await send_now(context, sender_id(update), texts.PAUSE_NOT_UNDERSTOOD)
+        await send_now(
+            context, sender_id(update), texts.PAUSE_NOT_UNDERSTOOD, language=update_language(update)
+        )
         return
     await _pause_in_unit(update, context, text)
 
@@ -128,14 +132,14 @@ async def _pause(unit: Unit[User], text: str) -> None:
     await pairs.pause(session=session, user=user, until=until, now=now)
     unit.reply(
         texts.paused(
-            f"{last_paused_day(resume_on):%A %d %B}",
-            f"{resume_on:%A %d %B}",
+            day_long(last_paused_day(resume_on)),
+            day_long(resume_on),
             partner.first_name,
             replaced=replaced,
         )
     )
     unit.notify(
-        partner.id, texts.partner_paused(user.first_name, _back(until, partner), replaced=replaced)
+        partner, texts.partner_paused(user.first_name, _back(until, partner), replaced=replaced)
     )
 
 
@@ -149,15 +153,15 @@ async def resume_command(unit: Unit[User]) -> None:
         unit.reply(texts.NOT_PAUSED)
         return
     unit.reply(texts.resumed(_next_line(user, now)))
-    unit.notify(partner.id, texts.partner_resumed(user.first_name, _next_line(partner, now)))
+    unit.notify(partner, texts.partner_resumed(user.first_name, _next_line(partner, now)))
 
 
 def _back(until: datetime, person: User) -> str:
     """When a pause ends, in that person's own time zone."""
     local = until.astimezone(zone(person.timezone or "UTC"))
     if local.hour == 0 and local.minute == 0:
-        return f"on {local:%a %d %b}"
-    return f"on {local:%a %d %b} at {local:%H:%M} your time"
+        return texts.back_on_day(day_short(local.date()))
+    return texts.back_on_day_at(day_short(local.date()), format_time_of_day(local.time()))
 
 
 def _next_line(person: User, now: datetime) -> str:
@@ -165,5 +169,5 @@ def _next_line(person: User, now: datetime) -> str:
         return ""
     local = person.next_due_at.astimezone(zone(person.timezone))
     today = local_date(now, person.timezone)
-    day = "today" if local.date() == today else f"on {local:%a %d %b}"
-    return texts.next_nudge_line(f"{day} at {local:%H:%M}")
+    day = texts.TODAY if local.date() == today else texts.on_day(day_short(local.date()))
+    return texts.next_nudge_line(texts.day_at(day, format_time_of_day(local.time())))

@@ -19,7 +19,8 @@ from telegram import CallbackQuery
 
 from bot import keyboards, texts
 from bot.answers import Turn, own_turn
-from bot.chat import redraw
+from bot.chat import language_of, redraw
+from bot.i18n import say
 from bot.unit import Unit, unit_of_work
 from nudges.library import Kind
 from storage import answers
@@ -34,7 +35,7 @@ async def pick_button(unit: Unit[User]) -> None:
         return
     pressed = await _pressed(unit, query.data, keyboards.PICK)
     if pressed is None:
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
     turn, index = pressed
     if turn.nudge.kind == Kind.CHOICE:
@@ -51,28 +52,30 @@ async def guess_button(unit: Unit[User]) -> None:
         return
     pressed = await _pressed(unit, query.data, keyboards.GUESS)
     if pressed is None or pressed[0].nudge.kind != Kind.GUESS:
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
     turn, index = pressed
     mine, theirs, nudge = turn.mine, turn.theirs, turn.nudge
     if mine.pick is None:
-        unit.then(lambda: query.answer(texts.GUESS_ANSWER_FIRST))
+        unit.then(lambda: query.answer(unit.say(texts.GUESS_ANSWER_FIRST)))
         return
     if mine.guess_pick is not None:
-        unit.then(lambda: query.answer(texts.ALREADY_GUESSED))
+        unit.then(lambda: query.answer(unit.say(texts.ALREADY_GUESSED)))
         return
     answers.record_guess_pick(delivery=mine, option=index)
     unit.then(query.answer)
     if theirs is None or theirs.pick is None or theirs.guess_pick is None:
         waiting = texts.guess_waiting(
-            nudge.options[mine.pick], nudge.options[index], turn.partner.first_name
+            texts.nudge_option(nudge, mine.pick),
+            texts.nudge_option(nudge, index),
+            turn.partner.first_name,
         )
-        unit.then(lambda: redraw(query, _nudge_text(turn, waiting)))
+        unit.then(lambda: redraw(query, unit.say(_nudge_text(turn, waiting))))
         return
     mine.revealed_at = theirs.revealed_at = turn.now
     unit.reply(_guess_reveal(turn, mine, theirs, turn.partner.first_name))
-    unit.notify(turn.partner.id, _guess_reveal(turn, theirs, mine, turn.user.first_name))
-    unit.then(lambda: redraw(query, _nudge_text(turn, _final_line(turn, mine))))
+    unit.notify(turn.partner, _guess_reveal(turn, theirs, mine, turn.user.first_name))
+    unit.then(lambda: redraw(query, unit.say(_nudge_text(turn, _final_line(turn, mine)))))
     _settle_partner_message(unit, turn)
 
 
@@ -84,11 +87,11 @@ async def not_today_button(unit: Unit[User]) -> None:
         return
     turn = await own_turn(unit, query.data.removeprefix("skip:"))
     if turn is None:
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
     fresh = answers.set_aside(delivery=turn.mine, now=unit.now)
-    unit.then(lambda: query.answer(None if fresh else texts.ALREADY_SET_ASIDE))
-    unit.then(lambda: redraw(query, texts.SET_ASIDE))
+    unit.then(lambda: query.answer(None if fresh else unit.say(texts.ALREADY_SET_ASIDE)))
+    unit.then(lambda: redraw(query, unit.say(texts.SET_ASIDE)))
 
 
 async def _pressed(unit: Unit[User], data: str, prefix: str) -> tuple[Turn, int] | None:
@@ -109,27 +112,30 @@ def _choose(unit: Unit[User], query: CallbackQuery, turn: Turn, index: int) -> N
     have picked."""
     mine, theirs, nudge = turn.mine, turn.theirs, turn.nudge
     if mine.revealed_at is not None:
-        unit.then(lambda: query.answer(texts.PICKS_SHOWN))
+        unit.then(lambda: query.answer(unit.say(texts.PICKS_SHOWN)))
         return
     if mine.pick == index:
-        unit.then(lambda: query.answer(texts.PICK_SAME))
+        unit.then(lambda: query.answer(unit.say(texts.PICK_SAME)))
         return
     changed = mine.pick is not None
     answers.record_pick(delivery=mine, option=index, now=turn.now)
-    option = nudge.options[index]
+    option = texts.nudge_option(nudge, index)
     if theirs is None or theirs.pick is None:
         text = _nudge_text(turn, texts.picked(option, turn.partner.first_name))
-        markup = keyboards.options(nudge, mine.id or 0, keyboards.PICK, chosen=index)
-        unit.then(lambda: query.answer(texts.pick_changed(option) if changed else None))
-        unit.then(lambda: redraw(query, text, markup))
+        markup = keyboards.options(nudge, mine.id or 0, keyboards.PICK, unit.language, chosen=index)
+        unit.then(lambda: query.answer(unit.say(texts.pick_changed(option)) if changed else None))
+        unit.then(lambda: redraw(query, unit.say(text), markup))
         return
     mine.revealed_at = theirs.revealed_at = turn.now
-    theirs_option = nudge.options[theirs.pick]
+    theirs_option = texts.nudge_option(nudge, theirs.pick)
     unit.then(query.answer)
-    unit.then(lambda: redraw(query, _nudge_text(turn, _final_line(turn, mine))))
-    unit.reply(texts.both_picked(nudge.text, option, turn.partner.first_name, theirs_option))
+    unit.then(lambda: redraw(query, unit.say(_nudge_text(turn, _final_line(turn, mine)))))
+    unit.reply(
+        texts.both_picked(texts.nudge_text(nudge), option, turn.partner.first_name, theirs_option)
+    )
     unit.notify(
-        turn.partner.id, texts.both_picked(nudge.text, theirs_option, turn.user.first_name, option)
+        turn.partner,
+        texts.both_picked(texts.nudge_text(nudge), theirs_option, turn.user.first_name, option),
     )
     _settle_partner_message(unit, turn)
 
@@ -139,41 +145,45 @@ def _answer_about_yourself(unit: Unit[User], query: CallbackQuery, turn: Turn, i
     answer may change until the guess is given."""
     mine, nudge = turn.mine, turn.nudge
     if mine.guess_pick is not None:
-        unit.then(lambda: query.answer(texts.ALREADY_GUESSED))
+        unit.then(lambda: query.answer(unit.say(texts.ALREADY_GUESSED)))
         return
     answers.record_pick(delivery=mine, option=index, now=turn.now)
-    text = _nudge_text(turn, texts.your_answer_now_guess(nudge.options[index], nudge.guess or ""))
-    markup = keyboards.options(nudge, mine.id or 0, keyboards.GUESS)
+    text = _nudge_text(
+        turn,
+        texts.your_answer_now_guess(texts.nudge_option(nudge, index), texts.nudge_guess(nudge)),
+    )
+    markup = keyboards.options(nudge, mine.id or 0, keyboards.GUESS, unit.language)
     unit.then(query.answer)
-    unit.then(lambda: redraw(query, text, markup))
+    unit.then(lambda: redraw(query, unit.say(text), markup))
 
 
 def _guess_reveal(turn: Turn, own: Delivery, other: Delivery, other_name: str) -> str:
     """The reveal as `own`'s author sees it."""
-    options = turn.nudge.options
     assert own.pick is not None and own.guess_pick is not None
     assert other.pick is not None and other.guess_pick is not None
     return texts.guess_reveal(
-        turn.nudge.text,
+        texts.nudge_text(turn.nudge),
         other_name,
-        mine=options[own.pick],
-        their_guess=options[other.guess_pick],
-        theirs=options[other.pick],
-        my_guess=options[own.guess_pick],
+        mine=texts.nudge_option(turn.nudge, own.pick),
+        their_guess=texts.nudge_option(turn.nudge, other.guess_pick),
+        theirs=texts.nudge_option(turn.nudge, other.pick),
+        my_guess=texts.nudge_option(turn.nudge, own.guess_pick),
     )
 
 
 def _nudge_text(turn: Turn, line: str) -> str:
-    return f"{texts.nudge_message(turn.nudge, turn.partner.first_name)}\n\n{line}"
+    return texts.joined("\n\n", [texts.nudge_message(turn.nudge, turn.partner.first_name), line])
 
 
 def _final_line(turn: Turn, delivery: Delivery) -> str:
     """What a nudge message says once the two have been revealed to each other."""
     assert delivery.pick is not None
-    options = turn.nudge.options
     if delivery.guess_pick is None:
-        return texts.your_pick(options[delivery.pick])
-    return texts.your_answer_and_guess(options[delivery.pick], options[delivery.guess_pick])
+        return texts.your_pick(texts.nudge_option(turn.nudge, delivery.pick))
+    return texts.your_answer_and_guess(
+        texts.nudge_option(turn.nudge, delivery.pick),
+        texts.nudge_option(turn.nudge, delivery.guess_pick),
+    )
 
 
 def _settle_partner_message(unit: Unit[User], turn: Turn) -> None:
@@ -183,8 +193,13 @@ def _settle_partner_message(unit: Unit[User], turn: Turn) -> None:
     if theirs is None or theirs.message_id is None or theirs.skipped_at is not None:
         return
     bot, chat_id, message_id = unit.bot, turn.partner.id, theirs.message_id
-    partner_view = f"{texts.nudge_message(turn.nudge, turn.user.first_name)}\n\n"
-    partner_view += _final_line(turn, theirs)
+    partner_view = say(
+        texts.joined(
+            "\n\n",
+            [texts.nudge_message(turn.nudge, turn.user.first_name), _final_line(turn, theirs)],
+        ),
+        language_of(turn.partner),
+    )
     unit.then(
         lambda: bot.edit_message_text(partner_view, chat_id=chat_id, message_id=message_id),
         quiet=True,

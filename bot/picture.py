@@ -19,6 +19,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from bot import texts
+from bot.i18n import day_month, day_month_year, month_short, say
+from nudges.languages import DEFAULT, Language
 from nudges.recap import DayMark, RecapFacts, drawable, ellipsised, grid, window, wrapped
 
 RGB = tuple[int, int, int]
@@ -65,9 +67,9 @@ class Picture:
     cells: dict[date, Box] = field(default_factory=dict)
 
 
-def render(facts: RecapFacts) -> bytes:
-    """The PNG for these facts."""
-    return draw(facts).png
+def render(facts: RecapFacts, language: Language = DEFAULT) -> bytes:
+    """The PNG for these facts, its words in `language`."""
+    return draw(facts, language).png
 
 
 @cache
@@ -104,14 +106,15 @@ def sanitised(text: str) -> str:
     return drawable(text, has_glyph)
 
 
-def draw(facts: RecapFacts) -> Picture:
+def draw(facts: RecapFacts, language: Language = DEFAULT) -> Picture:
     with _drawing:
-        return _Canvas(facts).paint()
+        return _Canvas(facts, language).paint()
 
 
 class _Canvas:
-    def __init__(self, facts: RecapFacts) -> None:
+    def __init__(self, facts: RecapFacts, language: Language) -> None:
         self.facts = facts
+        self.language = language
         self.rows = grid(facts.today, facts.marks)
         self.image = Image.new("RGB", (WIDTH, 2000), BACKGROUND)  # cut to size at the end
         self.pen = ImageDraw.Draw(self.image)
@@ -132,13 +135,16 @@ class _Canvas:
         self.image.save(out, format="PNG", optimize=False, compress_level=6)
         return Picture(out.getvalue(), self.image.size, self.placed, self.cells)
 
+    def say(self, text: str) -> str:
+        return say(text, self.language)
+
     # ------------------------------------------------------------------ parts
 
     def _title(self, top: int) -> int:
         box = (PAD, top, WIDTH - PAD, top + 72)
-        self._line(texts.RECAP_TITLE, box, size=54, weight=700, least=32)
+        self._line(self.say(texts.RECAP_TITLE), box, size=54, weight=700, least=32)
         first, last = window(self.facts.today)
-        span = f"{first:%-d %b} – {last:%-d %b %Y}"
+        span = f"{self.say(day_month(first))} – {self.say(day_month_year(last))}"
         box = (PAD, top + 78, WIDTH - PAD, top + 118)
         self._line(span, box, size=30, colour=MUTED, least=20)
         return top + 118
@@ -147,7 +153,8 @@ class _Canvas:
         left = (WIDTH - MONTH_COLUMN - 7 * PITCH) // 2 + MONTH_COLUMN
         for column, letter in enumerate(texts.RECAP_WEEKDAYS):
             x = left + column * PITCH
-            self._line(letter, (x, top, x + CELL, top + 36), size=26, colour=MUTED, centre=True)
+            box = (x, top, x + CELL, top + 36)
+            self._line(self.say(letter), box, size=26, colour=MUTED, centre=True)
         top += 46
         shown_month: tuple[int, int] | None = None
         for number, row in enumerate(self.rows):
@@ -157,7 +164,8 @@ class _Canvas:
             if starts is not None and (starts.year, starts.month) != shown_month:
                 shown_month = (starts.year, starts.month)
                 box = (left - MONTH_COLUMN, y + 28, left - 14, y + 64)
-                self._line(f"{starts:%b}", box, size=28, weight=600, colour=MUTED, least=16)
+                month = self.say(month_short(starts))
+                self._line(month, box, size=28, weight=600, colour=MUTED, least=16)
             for column, cell in enumerate(row):
                 if cell is None:
                     continue
@@ -192,7 +200,7 @@ class _Canvas:
                 swatch, radius=8, fill=MARK_COLOURS[mark], outline=outline, width=3
             )
             box = (x + 42, y, x + column_width - 12, y + 38)
-            self._line(texts.RECAP_LEGEND[mark.value], box, size=26, least=16)
+            self._line(self.say(texts.RECAP_LEGEND[mark.value]), box, size=26, least=16)
         rows = (len(DayMark) + 2) // 3
         return top + rows * 50
 
@@ -208,7 +216,7 @@ class _Canvas:
             number_box = (x + 20, top + 12, x + width - 20, top + 88)
             self._line(f"{value:,}", number_box, size=64, weight=700, colour=INK, least=24)
             label_box = (x + 20, top + 90, x + width - 20, top + height - 10)
-            self._lines(label, label_box, size=24, colour=MUTED, lines=2, least=16)
+            self._lines(self.say(label), label_box, size=24, colour=MUTED, lines=2, least=16)
         return top + height
 
     def _note(self, top: int) -> int:
@@ -218,14 +226,16 @@ class _Canvas:
         inner = (PAD + 32, top + 24, WIDTH - PAD - 32, bottom - 20)
         note = sanitised(self.facts.note or "")
         if not note:
-            self._lines(texts.RECAP_NO_NOTE, inner, size=30, colour=MUTED, lines=3, least=20)
+            no_note = self.say(texts.RECAP_NO_NOTE)
+            self._lines(no_note, inner, size=30, colour=MUTED, lines=3, least=20)
             return bottom
         words_box = (inner[0], inner[1], inner[2], inner[3] - 44)
         self._lines(f"“{note}”", words_box, size=34, italic=True, lines=3, least=24)
         author = sanitised(self.facts.note_from or "")
         if author:
             box = (inner[0], inner[3] - 38, inner[2], inner[3])
-            self._line(texts.recap_note_from(author), box, size=26, colour=MUTED, least=16)
+            from_author = self.say(texts.recap_note_from(author))
+            self._line(from_author, box, size=26, colour=MUTED, least=16)
         return bottom
 
     # ------------------------------------------------------------------ text in boxes

@@ -7,9 +7,11 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
-from bot.chat import redraw
+from bot.chat import language_of, redraw
+from bot.i18n import day_short, offered, say
 from bot.unit import Unit, unit_of_work
 from nudges.choice import Living
+from nudges.languages import Language
 from nudges.library import MAIN_CATEGORIES, Category, topics_from_text, topics_to_text
 from nudges.schedule import (
     EVERY_DAY,
@@ -31,6 +33,7 @@ PRESETS = {"all": EVERY_DAY, "wk": WEEKDAYS_ONLY, "we": WEEKENDS_ONLY}
 PICKER_TIMES = ("06:30", "07:00", "07:30", "08:00", "08:30", "09:00")
 CATEGORY_BY_NAME = {category.value: category for category in MAIN_CATEGORIES}
 LIVING_BY_NAME = {living.value: living for living in Living}
+LANGUAGE_BY_CODE = {language.value: language for language in Language}
 
 
 @unit_of_work
@@ -44,6 +47,12 @@ async def topics_command(unit: Unit[User]) -> None:
 
 
 @unit_of_work
+async def language_command(unit: Unit[User]) -> None:
+    """/language: the languages offered, as buttons (also in /settings)."""
+    await _show(unit, "lang")
+
+
+@unit_of_work
 async def settings_button(unit: Unit[User]) -> None:
     """Every `set:…` button: change what it names, then redraw the message in place."""
     query = unit.update.callback_query
@@ -51,17 +60,17 @@ async def settings_button(unit: Unit[User]) -> None:
         return
     view = await _change_and_view(unit, query.data.removeprefix("set:"))
     if view is None:
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
     unit.then(query.answer)
-    unit.then(lambda: redraw(query, view[0], view[1]))
+    unit.then(lambda: redraw(query, unit.say(view[0]), view[1]))
 
 
-def ask_living() -> InlineKeyboardMarkup:
+def ask_living(language: Language) -> InlineKeyboardMarkup:
     """The one-tap question after pairing: where the two live."""
     return InlineKeyboardMarkup(
         [
-            [Button(label, callback_data=f"live:{living}")]
+            [Button(say(label, language), callback_data=f"live:{living}")]
             for living, label in texts.LIVING_BUTTONS.items()
         ]
     )
@@ -79,13 +88,13 @@ async def living_button(unit: Unit[User]) -> None:
     partner = await users.partner_of(session=unit.session, user=user)
     pair = await pairs.find(session=unit.session, pair_id=user.pair_id) if user.pair_id else None
     if living is None or pair is None or partner is None:
-        unit.then(lambda: query.answer(texts.BUTTON_EXPIRED, show_alert=True))
+        unit.then(lambda: query.answer(unit.say(texts.BUTTON_EXPIRED), show_alert=True))
         return
     if pair.living != living:
         pair.living = living
-        unit.notify(partner.id, texts.partner_changed_living(user.first_name, living))
+        unit.notify(partner, texts.partner_changed_living(user.first_name, living))
     unit.then(query.answer)
-    unit.then(lambda: redraw(query, texts.living_set(living), None))
+    unit.then(lambda: redraw(query, unit.say(texts.living_set(living)), None))
 
 
 async def _show(unit: Unit[User], action: str) -> None:
@@ -107,7 +116,7 @@ async def _change_and_view(unit: Unit[User], action: str) -> View | None:
     if screen is None:
         return None
     if news is not None and partner is not None:
-        unit.notify(partner.id, news)
+        unit.notify(partner, news)
     return _render(screen, user, partner, pair, now)
 
 
@@ -147,6 +156,14 @@ async def _change(
     if action == "spark":
         user.spark = not user.spark
         return "main", None
+    if action == "lang":
+        return "lang", None
+    if action.startswith("lg:"):
+        chosen = LANGUAGE_BY_CODE.get(action.removeprefix("lg:"))
+        if chosen is None or chosen not in offered():
+            return None, None
+        await users.set_language(session=session, user=user, language=chosen)
+        return "main", None
     if pair is None or partner is None:
         return None, None
     if action == "topics":
@@ -174,7 +191,12 @@ async def _change(
 def _render(
     screen: str, user: User, partner: User | None, pair: Pair | None, now: datetime
 ) -> View:
-    back = [Button(texts.SETTINGS_BACK, callback_data="set:main")]
+    language = language_of(user)
+
+    def button(label: str, data: str) -> Button:
+        return Button(say(label, language), callback_data=data)
+
+    back = [button(texts.SETTINGS_BACK, "set:main")]
     if screen == "time":
         times = [Button(t, callback_data=f"set:t:{t}") for t in PICKER_TIMES]
         return texts.PICK_TIME, InlineKeyboardMarkup([times[:3], times[3:], back])
@@ -183,29 +205,40 @@ def _render(
     if screen == "days":
         days = weekdays_from_mask(user.weekdays)
         presets = [
-            Button(texts.DAYS_EVERY.capitalize(), callback_data="set:days:all"),
-            Button(texts.DAYS_WEEKDAYS.capitalize(), callback_data="set:days:wk"),
-            Button(texts.DAYS_WEEKENDS.capitalize(), callback_data="set:days:we"),
+            button(texts.DAYS_EVERY_BUTTON, "set:days:all"),
+            button(texts.DAYS_WEEKDAYS_BUTTON, "set:days:wk"),
+            button(texts.DAYS_WEEKENDS_BUTTON, "set:days:we"),
         ]
         toggles = [
-            Button(_tick(day in days) + name, callback_data=f"set:d:{day}")
+            button(_tick(day in days) + say(name, language), f"set:d:{day}")
             for day, name in enumerate(texts.WEEKDAY_NAMES)
         ]
         return texts.PICK_DAYS, InlineKeyboardMarkup([presets, toggles[:4], toggles[4:], back])
     if screen == "live" and pair is not None:
         choices = [
-            [Button(_tick(pair.living == living) + label, callback_data=f"set:lv:{living}")]
+            [button(_tick(pair.living == living) + say(label, language), f"set:lv:{living}")]
             for living, label in texts.LIVING_BUTTONS.items()
         ]
         return texts.PICK_LIVING, InlineKeyboardMarkup([*choices, back])
     if screen == "topics" and pair is not None:
         topics = topics_from_text(pair.topics)
         toggles = [
-            Button(_tick(c in topics) + texts.CATEGORY_TITLES[c], callback_data=f"set:tp:{c}")
+            button(_tick(c in topics) + say(texts.CATEGORY_TITLES[c], language), f"set:tp:{c}")
             for c in MAIN_CATEGORIES
         ]
         rows = [toggles[i : i + 2] for i in range(0, len(toggles), 2)]
         return texts.PICK_TOPICS, InlineKeyboardMarkup([*rows, back])
+    if screen == "lang":
+        choices = [
+            [
+                Button(
+                    _tick(each == language) + texts.LANGUAGE_NAMES[each],
+                    callback_data=f"set:lg:{each}",
+                )
+            ]
+            for each in offered()
+        ]
+        return texts.PICK_LANGUAGE, InlineKeyboardMarkup([*choices, back])
     return _main(user, partner, pair, now)
 
 
@@ -213,7 +246,9 @@ def _main(user: User, partner: User | None, pair: Pair | None, now: datetime) ->
     paused = None
     if pair is not None and pair.paused_until is not None and pairs.is_paused(pair, now):
         local = pair.paused_until.astimezone(zone(user.timezone or "UTC"))
-        paused = texts.paused_until_line(f"{local:%a %d %b, %H:%M}")
+        paused = texts.paused_until_line(
+            texts.joined(", ", [day_short(local.date()), format_time_of_day(local.time())])
+        )
     text = texts.settings_view(
         time_text=format_time_of_day(user.nudge_time) if user.nudge_time else None,
         zone=user.timezone,
@@ -225,25 +260,37 @@ def _main(user: User, partner: User | None, pair: Pair | None, now: datetime) ->
         spark=user.spark,
         pause=paused,
         recap_with_checkin=pair.recap_with_checkin if pair else None,
+        language=language_of(user),
     )
+    language = language_of(user)
+
+    def button(label: str, data: str) -> Button:
+        return Button(say(label, language), callback_data=data)
+
     rows = [
-        [Button("⏰ Time", callback_data="set:time"), Button("🌍 Zone", callback_data="set:zone")],
         [
-            Button("📅 Days", callback_data="set:days"),
-            Button("🔔 Follow-up", callback_data="set:fu"),
+            button(texts.SETTINGS_TIME_BUTTON, "set:time"),
+            button(texts.SETTINGS_ZONE_BUTTON, "set:zone"),
         ],
-        [Button("✨ Spark", callback_data="set:spark")],
+        [
+            button(texts.SETTINGS_DAYS_BUTTON, "set:days"),
+            button(texts.SETTINGS_FOLLOW_UP_BUTTON, "set:fu"),
+        ],
+        [
+            button(texts.SETTINGS_SPARK_BUTTON, "set:spark"),
+            button(texts.LANGUAGE_BUTTON, "set:lang"),
+        ],
     ]
     if pair is not None:
         rows.append(
             [
-                Button("🗂 Topics", callback_data="set:topics"),
-                Button(texts.LIVING_BUTTON, callback_data="set:live"),
+                button(texts.SETTINGS_TOPICS_BUTTON, "set:topics"),
+                button(texts.LIVING_BUTTON, "set:live"),
             ]
         )
-        rows.append([Button("🖼 Recap with check-in", callback_data="set:recap")])
-        rows.append([Button("⏸ Pause or resume", callback_data="pause:menu")])
-        rows.append([Button(texts.CHECKIN_SETTINGS_BUTTON, callback_data="ci:menu")])
+        rows.append([button(texts.SETTINGS_RECAP_BUTTON, "set:recap")])
+        rows.append([button(texts.SETTINGS_PAUSE_BUTTON, "pause:menu")])
+        rows.append([button(texts.CHECKIN_SETTINGS_BUTTON, "ci:menu")])
     return text, InlineKeyboardMarkup(rows)
 
 
@@ -257,8 +304,8 @@ def _days_text(days: frozenset[int]) -> str:
         WEEKDAYS_ONLY: texts.DAYS_WEEKDAYS,
         WEEKENDS_ONLY: texts.DAYS_WEEKENDS,
     }
-    return named.get(days) or ", ".join(texts.WEEKDAY_NAMES[day] for day in sorted(days))
+    return named.get(days) or texts.joined(", ", [texts.WEEKDAY_NAMES[d] for d in sorted(days)])
 
 
 def _topics_text(topics: frozenset[Category]) -> str:
-    return ", ".join(texts.CATEGORY_TITLES[c] for c in MAIN_CATEGORIES if c in topics)
+    return texts.joined(", ", [texts.CATEGORY_TITLES[c] for c in MAIN_CATEGORIES if c in topics])

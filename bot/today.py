@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import keyboards, texts
+from bot.i18n import day_long
 from bot.unit import Unit, unit_of_work
 from nudges.library import nudges_by_id
 from nudges.schedule import local_date
@@ -34,7 +35,7 @@ async def today(unit: Unit) -> None:
     if todays and latest is not None and nudge is not None:
         unit.reply(
             texts.nudge_message(nudge, partner.first_name),
-            keyboards.for_nudge(nudge, latest.id or 0),
+            keyboards.for_nudge(nudge, latest.id or 0, unit.language),
         )
         return
     unit.reply(_next_nudge(user, now) or texts.TODAY_PAUSED)
@@ -45,7 +46,8 @@ def _next_nudge(user: User, now: datetime) -> str | None:
     if user.next_due_at is None or user.timezone is None:
         return None
     local_due = user.next_due_at.astimezone(zone(user.timezone))
-    when = "today" if local_due.date() == local_date(now, user.timezone) else "tomorrow"
-    if (local_due.date() - local_date(now, user.timezone)).days > 1:
-        when = f"on {local_due:%A, %d %B}"
+    ahead = (local_due.date() - local_date(now, user.timezone)).days
+    when = texts.TODAY if ahead == 0 else texts.TOMORROW
+    if ahead > 1:
+        when = texts.on_day(day_long(local_due.date()))
     return texts.next_nudge_at(format_time_of_day(local_due.time()), user.timezone, when)

@@ -25,8 +25,17 @@ from typing import Concatenate, Generic, ParamSpec, TypeVar
 from telegram import Bot, Update
 from telegram.error import Forbidden, TelegramError
 
-from bot.chat import Markup, find_or_create_sender, send_if_possible, sender_id
+from bot.chat import (
+    Markup,
+    find_or_create_sender,
+    language_of,
+    send_if_possible,
+    sender_id,
+    update_language,
+)
 from bot.context import Context, Services, services
+from bot.i18n import say
+from nudges.languages import Language
 from storage import users
 from storage.db import Session
 from storage.models import User
@@ -75,17 +84,32 @@ class Unit(Generic[S]):
     def services(self) -> Services:
         return services(self.context)
 
-    def reply(self, text: str, markup: Markup | None = None) -> None:
-        """Queues a message (HTML) to the sender. If it cannot be sent, the error handler
-        hears of it (and tries to say so); the messages queued after it are not sent."""
-        chat_id, bot = self.sender_id, self.bot
-        self._outbox.append((lambda: bot.send_message(chat_id, text, reply_markup=markup), False))
+    @property
+    def language(self) -> Language:
+        """The sender's language (from Telegram's code while the sender is unknown)."""
+        return language_of(self.sender) if self.sender is not None else update_language(self.update)
 
-    def notify(self, chat_id: int, text: str) -> None:
-        """Queues a message (HTML) to someone other than the sender (usually the partner).
-        If it cannot be delivered, that is logged: the change it reports is saved already."""
+    def say(self, text: str) -> str:
+        """A text in the sender's language (for a button's answer, a redraw, a label)."""
+        return say(text, self.language)
+
+    def reply(self, text: str, markup: Markup | None = None) -> None:
+        """Queues a message (HTML) to the sender, said in their language when it is sent. If
+        it cannot be sent, the error handler hears of it (and tries to say so); the messages
+        queued after it are not sent."""
+        chat_id, bot = self.sender_id, self.bot
+
+        async def send() -> object:
+            return await bot.send_message(chat_id, self.say(text), reply_markup=markup)
+
+        self._outbox.append((send, False))
+
+    def notify(self, to: User, text: str) -> None:
+        """Queues a message (HTML) to someone other than the sender (usually the partner),
+        said in `to`'s own language. If it cannot be delivered, that is logged: the change it
+        reports is saved already."""
         bot = self.bot
-        self._outbox.append((lambda: send_if_possible(bot, chat_id, text), True))
+        self._outbox.append((lambda: send_if_possible(bot, to.id, text, language_of(to)), True))
 
     def then(self, send: Send, *, quiet: bool = False) -> None:
         """Queues any other call to Telegram (a button's answer, a redraw, shared parts).

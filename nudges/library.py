@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -184,3 +185,88 @@ def enabled_categories(
 ) -> frozenset[Category]:
     """The categories a pair's nudges come from: its topics, plus spark while both opted in."""
     return topics | {Category.SPARK} if both_want_spark else topics
+
+
+# --- other languages: overlays with the same ids ----------------------------------------
+#
+# `nudges/library/<language>/<category>.toml` holds, for every id of the English file
+# (retired ones included), the nudge's `text`, and its `options` and `guess` where English
+# has them; kind, tags and retired come from English. A language's library is used only
+# when it is complete (`translated` raises LibraryError otherwise): a nudge is never shown
+# half-translated.
+
+_OVERLAY_FIELDS = frozenset({"id", "text", "options", "guess"})
+
+
+def parse_overlay(
+    language: str, category: Category, text: str, english: Mapping[str, Nudge]
+) -> list[Nudge]:
+    """One translated category file over the English nudges of that category: the same ids,
+    every one of them, the same number of options, a guess text where English has one."""
+    where = f"{language}/{category}.toml"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise LibraryError(f"{where}: {error}") from error
+    originals = {n.id: n for n in english.values() if n.category == category}
+    nudges: dict[str, Nudge] = {}
+    for entry in data.get("nudge", []):
+        nudge_id = str(entry.get("id", ""))
+        original = originals.get(nudge_id)
+        if original is None:
+            raise LibraryError(f"{where}: {nudge_id!r} is not an id of the English library")
+        if nudge_id in nudges:
+            raise LibraryError(f"{where}: {nudge_id} appears twice")
+        try:
+            nudges[nudge_id] = _overlaid(original, entry)
+        except (KeyError, ValueError, TypeError) as error:
+            raise LibraryError(f"{where}: {nudge_id}: {error}") from error
+    missing = [nudge_id for nudge_id in originals if nudge_id not in nudges]
+    if missing:
+        raise LibraryError(f"{where}: missing {', '.join(missing)}")
+    return [nudges[nudge_id] for nudge_id in originals]
+
+
+def _overlaid(original: Nudge, entry: dict[str, object]) -> Nudge:
+    unknown = sorted(entry.keys() - _OVERLAY_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown field {unknown[0]!r} (kind, tags and retired come from English)")
+    text = _tidy(entry.get("text", ""))
+    if not text:
+        raise ValueError("empty text")
+    options = tuple(_tidy(option) for option in _strings(entry.get("options", []), "options"))
+    if len(options) != len(original.options):
+        raise ValueError(f"{len(options)} options where English has {len(original.options)}")
+    if options:
+        _check_options(options)
+    guess = _tidy(entry["guess"]) if "guess" in entry else None
+    if (guess is None) != (original.guess is None) or guess == "":
+        raise ValueError("a guess text exactly where English has one")
+    return replace(original, text=text, options=options, guess=guess)
+
+
+@cache
+def translated(language: str) -> dict[str, Nudge]:
+    """Every nudge by id in `language` (English: the library itself). Raises LibraryError
+    when the language's library is missing a file or breaks a rule."""
+    english = nudges_by_id()
+    if language == "en":
+        return english
+    folder = resources.files("nudges").joinpath("library", language)
+    nudges: dict[str, Nudge] = {}
+    for category in Category:
+        source = folder.joinpath(f"{category}.toml")
+        if not source.is_file():
+            raise LibraryError(f"{language}/{category}.toml is missing")
+        text = source.read_text(encoding="utf-8")
+        nudges.update((n.id, n) for n in parse_overlay(language, category, text, english))
+    return nudges
+
+
+def in_language(nudge: Nudge, language: str) -> Nudge:
+    """The nudge in `language` (same id, kind, tags; its text, options and guess translated),
+    or as it is where that language's library is not complete."""
+    try:
+        return translated(language)[nudge.id]
+    except LibraryError:
+        return nudge

@@ -42,6 +42,7 @@ class DueCheckin:
     user_id: int
     partner_name: str
     checkin_id: int | None = None
+    language: str | None = None  # the recipient's (users.language)
 
 
 def next_due(user: User, pair: Pair | None, *, now: datetime) -> datetime | None:
@@ -106,10 +107,14 @@ async def claim_due(
             if pair.checkin_on:
                 checkin = await _start(session, user, pair, due=due, now=now)
                 if checkin is not None:
-                    out.append(DueCheckin(Due.CHECKIN, user.id, partner.first_name, checkin.id))
+                    out.append(
+                        DueCheckin(
+                            Due.CHECKIN, user.id, partner.first_name, checkin.id, user.language
+                        )
+                    )
             elif user.checkin_offered_at is None:
                 user.checkin_offered_at = now
-                out.append(DueCheckin(Due.OFFER, user.id, partner.first_name))
+                out.append(DueCheckin(Due.OFFER, user.id, partner.first_name, None, user.language))
         user.checkin_due_at = next_due(user, pair, now=max(now, due))
     await session.flush()
     return out

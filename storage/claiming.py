@@ -69,6 +69,7 @@ class DueNudge:
     attempts: int
     claim_token: int = 0
     welcome_back: bool = False
+    language: str | None = None  # the recipient's (users.language)
 
 
 async def claim_due_nudges(
@@ -114,6 +115,7 @@ _MEMBER_COLUMNS = (
     "last_nudge_date",
     "spark",
     "follow_ups",
+    "language",
 )
 # And of their partner (storage.schedules.Partner, the name and the spark opt-in).
 _PARTNER_COLUMNS = ("id", "first_name", "pair_id", "blocked_at", "spark")
@@ -138,6 +140,7 @@ class _Member:
     last_nudge_date: date | None
     spark: bool
     follow_ups: bool
+    language: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +243,7 @@ async def _take_over_expired(
                 local_date=row.local_date,
                 attempts=row.attempts,
                 claim_token=token,
+                language=user.language,
             )
         )
     if skipped:
@@ -531,6 +535,7 @@ async def _insert_deliveries(
             attempts=0,
             claim_token=token,
             welcome_back=today.welcome_back,
+            language=today.user.language,
         )
         for today in todays
         if (today.user.id, today.day) in delivery_of

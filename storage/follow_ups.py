@@ -23,6 +23,7 @@ class FollowUp:
     delivery_id: int
     user_id: int
     message_id: int | None
+    language: str | None = None  # the recipient's (users.language)
 
 
 async def claim_follow_ups(*, session: Session, now: datetime, limit: int) -> list[FollowUp]:
@@ -61,6 +62,6 @@ async def claim_follow_ups(*, session: Session, now: datetime, limit: int) -> li
             and user.pair_id == delivery.pair_id
         ):
             delivery.follow_up_sent_at = now
-            claimed.append(FollowUp(delivery.id or 0, user.id, delivery.message_id))
+            claimed.append(FollowUp(delivery.id or 0, user.id, delivery.message_id, user.language))
     await session.flush()
     return claimed

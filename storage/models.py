@@ -83,6 +83,9 @@ class User(SQLModel, table=True):
     checkin_offered_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True)
     )
+    # The language the bot speaks with this person (nudges.languages.Language): from
+    # Telegram's language code at first contact, then /language. None: not known (English).
+    language: str | None = Field(default=None, max_length=8)
 
 
 class Pair(SQLModel, table=True):

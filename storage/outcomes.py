@@ -45,6 +45,7 @@ class Blocked:
 
     name: str
     partner_id: int
+    partner_language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,13 +192,15 @@ async def record_blocked(
         return None
     partner = (
         await session.exec(
-            select(_USERS.c.id).where(_USERS.c.pair_id == user.pair_id, _USERS.c.id != user_id)
+            select(_USERS.c.id, _USERS.c.language).where(
+                _USERS.c.pair_id == user.pair_id, _USERS.c.id != user_id
+            )
         )
     ).first()
     if partner is None:
         return None
     await session.exec(update(_USERS).where(_USERS.c.id == partner.id).values(next_due_at=None))
-    return Blocked(user.first_name, partner.id)
+    return Blocked(user.first_name, partner.id, partner.language)
 
 
 async def hand_back(*, session: Session, nudges: Sequence[DueNudge], now: datetime) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime, time
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from nudges.languages import Language
 from storage.models import OnboardingStep, User
 from storage.schedules import reschedule_pair_of
 
@@ -21,22 +22,27 @@ async def find_or_create(
     user_id: int,
     first_name: str,
     now: datetime,
+    language: str | None = None,
 ) -> tuple[User, bool]:
     """The user with this Telegram id, created at the start of onboarding if new.
 
     Returns the user and whether it was created. A known user's first name is refreshed,
-    since people change it in Telegram.
+    since people change it in Telegram; `language` (Telegram's, as a supported language) is
+    kept only if the user has none yet (a choice made with /language stays).
     """
     user = await session.get(User, user_id)
     if user is not None:
         if first_name and user.first_name != first_name[:128]:
             user.first_name = first_name[:128]
+        if user.language is None and language is not None:
+            user.language = language
         return user, False
     user = User(
         id=user_id,
         first_name=first_name[:128] or "friend",
         onboarding_step=OnboardingStep.TIMEZONE,
         created_at=now,
+        language=language,
     )
     session.add(user)
     await session.flush()
@@ -82,3 +88,10 @@ async def welcome_back_if_blocked(*, session: AsyncSession, user: User, now: dat
     user.blocked_at = None
     await reschedule_pair_of(session=session, user=user, now=now)
     return True
+
+
+async def set_language(*, session: AsyncSession, user: User, language: Language) -> None:
+    """The language the bot speaks with this person from now on (/language)."""
+    user.language = language.value
+    session.add(user)
+    await session.flush()

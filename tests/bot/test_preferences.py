@@ -13,6 +13,7 @@ import pytest
 from bot import texts
 from fakegram import FakeTelegram, FakeUser, SentMessage
 from nudges.choice import Living
+from nudges.languages import Language
 from nudges.library import MAIN_CATEGORIES, topics_from_text
 from storage.models import Pair, User
 from tests.bot.app_harness import RunningApp, a_paired_couple, onboard, running_app
@@ -82,6 +83,7 @@ async def test_settings_show_what_is_stored_with_a_button_for_each(
         spark=False,
         pause=None,
         recap_with_checkin=False,
+        language=Language.EN,
     )
     assert labels(fake, settings) == [
         "⏰ Time",
@@ -89,6 +91,7 @@ async def test_settings_show_what_is_stored_with_a_button_for_each(
         "📅 Days",
         "🔔 Follow-up",
         "✨ Spark",
+        "🗣 Language",
         "🗂 Topics",
         texts.LIVING_BUTTON,
         "🖼 Recap with check-in",
@@ -172,7 +175,14 @@ async def test_someone_unpaired_has_their_own_settings_but_no_shared_ones(
     assert "Partner: not paired yet (/invite)" in message.text
     assert "Topics" not in message.text and "Where you live" not in message.text
     assert "Recap picture" not in message.text
-    assert labels(fake, message) == ["⏰ Time", "🌍 Zone", "📅 Days", "🔔 Follow-up", "✨ Spark"]
+    assert labels(fake, message) == [
+        "⏰ Time",
+        "🌍 Zone",
+        "📅 Days",
+        "🔔 Follow-up",
+        "✨ Spark",
+        "🗣 Language",
+    ]
     settings = Settings(app, KIM, message)
     assert "One gentle follow-up: off" in await settings.tap("🔔 Follow-up")
 

@@ -80,11 +80,11 @@ async def test_on_days_off_or_in_a_pause_it_names_the_day_the_next_one_comes(
     await app.tap(ALEX, settings, "📅 Days")
     await app.tap(ALEX, app.now_showing(ALEX, settings.message_id), "Weekends")
     assert await today(app, ALEX) == texts.next_nudge_at(
-        "08:00", "Europe/Berlin", "on Saturday, 28 November"
+        "08:00", "Europe/Berlin", "on Saturday 28 November"
     )
     await app.send(SAM, "/pause 1w")  # through Sunday: back on Monday
     assert await today(app, SAM) == texts.next_nudge_at(
-        "08:00", "Europe/Berlin", "on Monday, 30 November"
+        "08:00", "Europe/Berlin", "on Monday 30 November"
     )
 
 
