@@ -50,8 +50,13 @@ def test_two_partners_onboard_and_pair_by_code(
     assert share_url.startswith("https://t.me/share/url?url=https%3A%2F%2Ft.me%2Fcouplet_test_bot")
 
     sam = onboard(fake, SAM, city="New York")
-    (joined,) = sam.send(f"/join {code[1]}")
+    joined, where = sam.send(f"/join {code[1]}", expect=2)
     assert "You and Alex are paired" in joined.text
+    assert sam.button_labels(where) == [
+        "🏡 We live together",
+        "🚲 Apart, but nearby",
+        "✈️ Long-distance",
+    ]
     fake.wait_for_message(ALEX.id, containing="You and Sam are paired")
 
     (settings,) = sam.send("/settings")
@@ -68,8 +73,9 @@ def test_a_deep_link_pairs_a_newcomer_then_onboarding_continues(
     alex = onboard(fake, ALEX)
     code = invite_code(alex)
     sam = Phone(fake, SAM)
-    joined, ask_zone = sam.send(f"/start {code}", expect=2)
+    joined, where, ask_zone = sam.send(f"/start {code}", expect=3)
     assert "You and Alex are paired" in joined.text
+    assert "where do you live?" in where.text
     assert "Where are you?" in ask_zone.text
     fake.wait_for_message(ALEX.id, containing="You and Sam are paired")
     sam.share_location(40.71, -74.0, expect=2)
@@ -101,7 +107,7 @@ def test_every_wrong_code_gets_a_kind_reason_and_changes_nothing(
     assert "no longer valid" in sam.send(f"/join {fresh}")[0].text  # replaced by a newer one
 
     kim = onboard(fake, KIM)
-    assert "You and Alex are paired" in kim.send(f"/join {newer}")[0].text
+    assert "You and Alex are paired" in kim.send(f"/join {newer}", expect=2)[0].text
     assert "no longer valid" in sam.send(f"/join {newer}")[0].text  # used
 
     # Inviter already paired: Sam invites, Kim (paired with Alex) tries; then Robin tries Kim's.
@@ -124,7 +130,7 @@ def test_an_inviter_who_paired_meanwhile_cannot_be_joined(
     kim = onboard(fake, KIM)
     alex_code = invite_code(alex)
     sam_code = invite_code(sam)
-    assert "paired" in alex.send(f"/join {sam_code}")[0].text  # Alex joins Sam
+    assert "paired" in alex.send(f"/join {sam_code}", expect=2)[0].text  # Alex joins Sam
     (refused,) = kim.send(f"/join {alex_code}")
     assert "Alex is already paired" in refused.text or "no longer valid" in refused.text
 
@@ -141,7 +147,7 @@ def test_guessing_codes_is_refused_for_an_hour(
     (refused,) = sam.send(f"/join {code}")
     assert "try again in an hour" in refused.text
     test_clock.set(T0 + timedelta(hours=1, minutes=1))
-    assert "You and Alex are paired" in sam.send(f"/join {code}")[0].text
+    assert "You and Alex are paired" in sam.send(f"/join {code}", expect=2)[0].text
 
 
 def test_unpairing_asks_first_and_tells_the_partner(
@@ -149,7 +155,7 @@ def test_unpairing_asks_first_and_tells_the_partner(
 ) -> None:
     alex = onboard(fake, ALEX)
     sam = onboard(fake, SAM)
-    sam.send(f"/join {invite_code(alex)}")
+    sam.send(f"/join {invite_code(alex)}", expect=2)  # paired, and where do you live?
     (confirm,) = sam.send("/unpair")
     assert sam.button_labels(confirm) == ["Yes, unpair", "Keep us paired"]
     sam.tap(confirm, "Keep us paired", expect=0)
@@ -174,7 +180,7 @@ def test_forged_unpair_buttons_change_nothing(
 ) -> None:
     alex = onboard(fake, ALEX)
     sam = onboard(fake, SAM)
-    sam.send(f"/join {invite_code(alex)}")
+    sam.send(f"/join {invite_code(alex)}", expect=2)  # paired, and where do you live?
     kim = onboard(fake, KIM)
     pair_id = rows(db_path, "SELECT id FROM pairs")[0][0]
     for data in (
@@ -195,7 +201,7 @@ def test_the_pair_and_a_half_done_onboarding_survive_a_restart(
 ) -> None:
     alex = onboard(fake, ALEX)
     sam = onboard(fake, SAM)
-    sam.send(f"/join {invite_code(alex)}")
+    sam.send(f"/join {invite_code(alex)}", expect=2)  # paired, and where do you live?
     kim = Phone(fake, KIM)
     kim.send("/start", expect=2)
     kim.send("Tokyo", expect=2)  # Kim is now asked for a time
