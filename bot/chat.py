@@ -96,13 +96,21 @@ async def send_now(
     await context.bot.send_message(chat_id, say(text, language), reply_markup=markup)
 
 
-async def send_if_possible(bot: Bot, chat_id: int, text: str, language: Language) -> bool:
+async def send_if_possible(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    language: Language,
+    markup: InlineKeyboardMarkup | None = None,
+) -> bool:
     """A message to someone other than the sender (usually the partner), said in their own
     `language`. If it cannot be delivered (they blocked the bot, Telegram failed), that is
     logged and is not the sender's problem: the change it reports is already saved.
     Returns whether it went."""
     try:
-        await bot.send_message(chat_id, say(text, language), parse_mode=ParseMode.HTML)
+        await bot.send_message(
+            chat_id, say(text, language), parse_mode=ParseMode.HTML, reply_markup=markup
+        )
     except Forbidden:
         log.info("chat %s has blocked the bot; a message was not delivered", chat_id)
         return False

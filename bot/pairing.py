@@ -8,7 +8,14 @@ from telegram import Update
 from telegram.helpers import create_deep_linked_url
 
 from bot import keyboards, preferences, texts
-from bot.chat import redraw, send_now, sender_id, too_long_to_parse, update_language
+from bot.chat import (
+    language_of,
+    redraw,
+    send_now,
+    sender_id,
+    too_long_to_parse,
+    update_language,
+)
 from bot.context import Context, services
 from bot.i18n import say
 from bot.keyboards import row_id
@@ -124,8 +131,12 @@ async def _pair_by_code(unit: Unit[User], code: str) -> None:
         return
     unit.reply(texts.paired_with(inviter.first_name))
     unit.notify(inviter, texts.paired_with(joiner.first_name))
-    unit.reply(texts.ASK_LIVING, preferences.ask_living(unit.language))
-    if joiner.onboarding_step != OnboardingStep.DONE:
+    # Where the two live: one tap, for both. A joiner still setting up is asked the next
+    # onboarding question instead, and the inviter (set up already) gets the one tap.
+    if joiner.onboarding_step == OnboardingStep.DONE:
+        unit.reply(texts.ASK_LIVING, preferences.ask_living(unit.language))
+    else:
+        unit.notify(inviter, texts.ASK_LIVING, preferences.ask_living(language_of(inviter)))
         ask_next_step(unit)
 
 

@@ -104,12 +104,12 @@ class Unit(Generic[S]):
 
         self._outbox.append((send, False))
 
-    def notify(self, to: User, text: str) -> None:
+    def notify(self, to: User, text: str, markup: Markup | None = None) -> None:
         """Queues a message (HTML) to someone other than the sender (usually the partner),
         said in `to`'s own language. If it cannot be delivered, that is logged: the change it
         reports is saved already."""
-        bot = self.bot
-        self._outbox.append((lambda: send_if_possible(bot, to.id, text, language_of(to)), True))
+        bot, language = self.bot, language_of(to)
+        self._outbox.append((lambda: send_if_possible(bot, to.id, text, language, markup), True))
 
     def then(self, send: Send, *, quiet: bool = False) -> None:
         """Queues any other call to Telegram (a button's answer, a redraw, shared parts).

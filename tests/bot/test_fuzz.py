@@ -70,7 +70,7 @@ MAX_CAPTION = 1024
 # checked on its own: copied once, from the sender's or the partner's own chat).
 MAX_OWN_WORDS = {"sender": 2, "partner": 2, "update chat": 1, "anyone else": 0}
 FULL_CHUNK = MAX_TEXT - 5  # a chunk cut by the splitter is at least this long (raw HTML)
-SENDS = frozenset({"sendMessage", "sendDocument", "copyMessage"})
+SENDS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "copyMessage"})
 
 GROUP = {"id": -1001, "type": "group", "title": "Friends <b>&"}
 SUPERGROUP = {"id": -1002003004005, "type": "supergroup", "title": "Family 👨‍👩‍👧"}
@@ -868,7 +868,7 @@ async def set_up_world(app: RunningApp, fake: FakeTelegram, clock: FrozenClock) 
         code = re.search(r"/join ([A-Za-z0-9_-]{24})", fake.texts_to(a.id)[-1])
         assert code is not None
         await app.feed(fake.send_text(b, f"/join {code[1]}"))
-        assert "are paired" in fake.texts_to(b.id)[-1]
+        assert "are paired" in fake.texts_to(b.id)[-2]  # then: where do you live?
     await app.feed(fake.send_text(HALF, "/start"))
     await app.feed(fake.send_text(HALF, "Lisbon"))
     for text in ("/start", "Tokyo", "9:00", "/invite"):

@@ -87,10 +87,16 @@ async def test_a_deep_link_pairs_a_newcomer_and_then_onboarding_goes_on(
     await onboard(app, ALEX)
     code = await invite_code(app, ALEX)
 
-    joined, _, ask_zone = await app.send(SAM, f"/start {code}")  # Sam's very first message
+    joined, ask_zone = await app.send(SAM, f"/start {code}")  # Sam's very first message
     assert joined.raw_text == texts.paired_with("Alex")
     assert ask_zone.raw_text == texts.ASK_TIMEZONE
-    assert fake.texts_to(ALEX.id)[-1] == texts.paired_with("Sam")
+    # Sam is still setting up: Alex, set up already, gets the one tap for where they live.
+    told, where = fake.sent_to(ALEX.id)[-2:]
+    assert told.raw_text == texts.paired_with("Sam")
+    assert where.raw_text == texts.ASK_LIVING
+    assert [label for label, _ in fake.buttons(where)] == [
+        str(label) for label in texts.LIVING_BUTTONS.values()
+    ]
 
     before = len(fake.sent_to(SAM.id))
     await app.feed(fake.send_location(SAM, 40.71, -74.0))
