@@ -24,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 if TYPE_CHECKING:
     from bot.context import Context
 from bot.i18n import say
+from bot.pacing import Priority
 from nudges import languages
 from nudges.languages import Language
 from storage import users
@@ -102,14 +103,22 @@ async def send_if_possible(
     text: str,
     language: Language,
     markup: InlineKeyboardMarkup | None = None,
+    *,
+    bulk: bool = False,
 ) -> bool:
     """A message to someone other than the sender (usually the partner), said in their own
     `language`. If it cannot be delivered (they blocked the bot, Telegram failed), that is
     logged and is not the sender's problem: the change it reports is already saved.
-    Returns whether it went."""
+    `bulk`: sent like the wave's nudges, after any reply to a person. Returns whether it
+    went."""
+    paced = bulk and getattr(bot, "rate_limiter", None) is not None
     try:
         await bot.send_message(
-            chat_id, say(text, language), parse_mode=ParseMode.HTML, reply_markup=markup
+            chat_id,
+            say(text, language),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            rate_limit_args=Priority.BULK if paced else None,
         )
     except Forbidden:
         log.info("chat %s has blocked the bot; a message was not delivered", chat_id)

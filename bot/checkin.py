@@ -14,14 +14,12 @@ import logging
 from functools import partial
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import Forbidden, TelegramError
 
 from bot import answers, texts
-from bot.chat import drop_buttons, language_of, redraw
+from bot.chat import drop_buttons, language_of, redraw, send_if_possible
 from bot.context import Context, Services, services
 from bot.i18n import say
 from bot.keyboards import number_in, row_id
-from bot.pacing import Priority
 from bot.recap import send_picture
 from bot.unit import Unit, unit_of_work
 from nudges import languages
@@ -75,34 +73,28 @@ async def _send_all(bot: Bot, due: list[DueCheckin]) -> int:
     async def one(item: DueCheckin) -> bool:
         async with room:
             language = languages.stored(item.language)
+            # Sent like the wave's nudges (bulk: a reply to a person goes first), at most
+            # once: one that could not go is not retried (it closes at the next one).
             if item.what == Due.OFFER:
-                offer = say(texts.CHECKIN_OFFER, language)
-                return await _send_bulk(bot, item.user_id, offer, _offer_buttons(language))
+                return await send_if_possible(
+                    bot,
+                    item.user_id,
+                    texts.CHECKIN_OFFER,
+                    language,
+                    _offer_buttons(language),
+                    bulk=True,
+                )
             assert item.checkin_id is not None
-            return await _send_bulk(
+            return await send_if_possible(
                 bot,
                 item.user_id,
-                say(texts.checkin_question(item.partner_name), language),
+                texts.checkin_question(item.partner_name),
+                language,
                 _feeling_buttons(item.checkin_id, language),
+                bulk=True,
             )
 
     return sum(await asyncio.gather(*(one(item) for item in due)))
-
-
-async def _send_bulk(bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup) -> bool:
-    """One check-in message, on the same paced path as the daily wave's nudges (the bot's
-    rate limiter, as bulk: a reply to a person goes first). Sent at most once: a check-in
-    that could not go is not retried (it closes at the next one; the bot never nags)."""
-    bulk = Priority.BULK if bot.rate_limiter is not None else None
-    try:
-        await bot.send_message(chat_id, text, reply_markup=markup, rate_limit_args=bulk)
-    except Forbidden:
-        log.info("chat %s has blocked the bot; a check-in was not delivered", chat_id)
-        return False
-    except TelegramError as error:
-        log.warning("a check-in to chat %s was not delivered: %s", chat_id, error.message)
-        return False
-    return True
 
 
 def _offer_buttons(language: Language) -> InlineKeyboardMarkup:
