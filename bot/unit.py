@@ -108,8 +108,10 @@ class Unit(Generic[S]):
         """Queues a message (HTML) to someone other than the sender (usually the partner),
         said in `to`'s own language. If it cannot be delivered, that is logged: the change it
         reports is saved already."""
-        bot, language = self.bot, language_of(to)
-        self._outbox.append((lambda: send_if_possible(bot, to.id, text, language, markup), True))
+        bot = self.bot
+        self._outbox.append(
+            (lambda: send_if_possible(bot, to.id, text, language_of(to), markup), True)
+        )
 
     def then(self, send: Send, *, quiet: bool = False) -> None:
         """Queues any other call to Telegram (a button's answer, a redraw, shared parts).

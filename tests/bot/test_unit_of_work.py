@@ -67,7 +67,7 @@ async def test_a_failing_handler_sends_nothing_it_queued_and_changes_nothing(
         async def half_done(unit: Unit[User]) -> None:
             unit.sender.spark = True
             unit.reply("this must not arrive")
-            unit.notify(unit.sender.id, "nor this")
+            unit.notify(unit.sender, "nor this")
             raise Broken("after the change")
 
         app.application.add_handler(CommandHandler("halfdone", half_done), group=-3)
