@@ -161,15 +161,14 @@ def cpu_seconds_of(pid: int) -> float:
 
 
 def peak_rss_mb_of(pid: int) -> float:
-    """A process's peak resident set size so far (VmHWM), in MB."""
+    """A process's peak resident set size so far (VmHWM), in MB; NaN if it is gone."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
+            lines = status.readlines()
     except OSError:
-        pass
-    return float("nan")
+        return float("nan")
+    peaks = [line for line in lines if line.startswith("VmHWM:")]
+    return int(peaks[0].split()[1]) / 1024 if peaks else float("nan")
 
 
 def pid_of(bot: BotProcess) -> int:

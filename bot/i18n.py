@@ -175,12 +175,20 @@ def translations(language: Language) -> gettext.NullTranslations:
 
 
 class Text(str):
-    """A text of the bot: its English wording, and how to say it in another language."""
+    """A text of the bot: its English wording (the string itself), and how to say it in
+    another language (`render`)."""
 
-    __slots__ = ()
+    __slots__ = ("_render",)
+
+    _render: Callable[[Language], str]
+
+    def __new__(cls, render: Callable[[Language], str]) -> Text:
+        self = super().__new__(cls, render(DEFAULT))
+        self._render = render
+        return self
 
     def render(self, language: Language) -> str:
-        raise NotImplementedError
+        return self._render(language)
 
 
 def say(text: str, language: Language) -> str:
@@ -200,69 +208,30 @@ def _filled(template: str, values: Mapping[str, object], language: Language) -> 
     )
 
 
-class _Message(Text):
-    __slots__ = ("_msgid", "_values")
-
-    _msgid: str
-    _values: Mapping[str, object]
-
-    def __new__(cls, msgid: str, values: Mapping[str, object]) -> _Message:
-        self = super().__new__(cls, _filled(msgid, values, DEFAULT))
-        self._msgid, self._values = msgid, values
-        return self
-
-    def render(self, language: Language) -> str:
-        return _filled(translations(language).gettext(self._msgid), self._values, language)
-
-
-class _Plural(Text):
-    __slots__ = ("_count", "_plural", "_singular", "_values")
-
-    _singular: str
-    _plural: str
-    _count: int
-    _values: Mapping[str, object]
-
-    def __new__(cls, singular: str, plural: str, n: int, values: Mapping[str, object]) -> _Plural:
-        values = {"n": n, **values}
-        english = singular if n == 1 else plural
-        self = super().__new__(cls, _filled(english, values, DEFAULT))
-        self._singular, self._plural, self._count, self._values = singular, plural, n, values
-        return self
-
-    def render(self, language: Language) -> str:
-        template = translations(language).ngettext(self._singular, self._plural, self._count)
-        return _filled(template, self._values, language)
-
-
-class _Composed(Text):
-    __slots__ = ("_render",)
-
-    _render: Callable[[Language], str]
-
-    def __new__(cls, render: Callable[[Language], str]) -> _Composed:
-        self = super().__new__(cls, render(DEFAULT))
-        self._render = render
-        return self
-
-    def render(self, language: Language) -> str:
-        return self._render(language)
-
-
 def message(msgid: str, **values: object) -> Text:
     """One catalog message; `{name}` placeholders filled from `values` (a `Text` value is
     said in the same language)."""
-    return _Message(msgid, values)
+
+    def render(language: Language) -> str:
+        return _filled(translations(language).gettext(msgid), values, language)
+
+    return Text(render)
 
 
 def plural(singular: str, plural_: str, n: int, **values: object) -> Text:
     """A catalog message with plural forms; `{n}` is the count."""
-    return _Plural(singular, plural_, n, values)
+    filled = {"n": n, **values}
+
+    def render(language: Language) -> str:
+        template = translations(language).ngettext(singular, plural_, n)
+        return _filled(template, filled, language)
+
+    return Text(render)
 
 
 def composed(render: Callable[[Language], str]) -> Text:
     """A text made of other texts: `render` says it in a language."""
-    return _Composed(render)
+    return Text(render)
 
 
 # --- dates and times, the reader's way -------------------------------------------------
