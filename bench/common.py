@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import os
 import socket
@@ -70,6 +71,22 @@ def fake_api() -> Iterator[FakeBotApiServer]:
     """The fake Bot API on 127.0.0.1, in a thread of this process (the bot is another)."""
     with FakeBotApiServer(FakeTelegram(TOKEN)) as server:
         yield server
+
+
+@contextmanager
+def fake_without_pauses() -> Iterator[None]:
+    """No cyclic garbage collection in this process while it measures. The fake serves from a
+    thread here and times each request when it handles it: a full collection (over 100 ms
+    once a wave's calls pile up) would hold the requests that arrive meanwhile and then count
+    them together, as a burst the bots never sent (a 429 against the token's rate)."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 def free_port() -> int:

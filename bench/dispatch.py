@@ -41,6 +41,7 @@ from bench.common import (
     database,
     delivered,
     fake_api,
+    fake_without_pauses,
     in_child,
     machine,
     make_due,
@@ -49,6 +50,7 @@ from bench.common import (
     pid_of,
     start_bot,
 )
+from bot.dispatch import CLAIM_LEASE
 from fakegram import FakeTelegram
 from testbed.bot_process import TOKEN, BotProcess
 
@@ -111,7 +113,8 @@ def run_wave(
     make_due(url, ids, due)
     killed_at: float | None = None
     last_count, last_change = 0, time.monotonic()
-    quiet = 150.0 if args.kill_one else 15.0  # a killed process's claims wait for their lease
+    # A killed process's claims wait for their lease to run out.
+    quiet = 2 * CLAIM_LEASE.total_seconds() if args.kill_one else 15.0
     while True:
         time.sleep(1.0)
         count = len(delivered(fake, users))
@@ -197,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         bots = [start_bot(api, url, Path(tmp) / f"bot-{n}", env=env) for n in range(args.instances)]
         print(f"{args.instances} bot(s) up ({env or 'defaults'}); {machine()}")
         try:
-            wave = run_wave(args, fake, url, ids, bots)
+            with fake_without_pauses():
+                wave = run_wave(args, fake, url, ids, bots)
         finally:
             for bot in bots:
                 bot.stop()
