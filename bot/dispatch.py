@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum, auto
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import httpx
@@ -34,7 +34,7 @@ from bot import keyboards, memories, outages, texts
 from bot.chat import send_if_possible
 from bot.clock import Clock
 from bot.i18n import say
-from bot.pacing import Priority, retry_seconds
+from bot.pacing import BulkSend, Priority, retry_seconds
 from nudges import languages
 from nudges.languages import Language
 from nudges.library import nudges_by_id
@@ -45,7 +45,10 @@ from storage.memories import Memory
 
 log = logging.getLogger(__name__)
 
-CLAIM_LEASE = timedelta(minutes=2)
+# A claim's lease, renewed every third of it while the wave holding it runs: the claims of
+# a process that died are sent by another instance within about this long.
+CLAIM_LEASE = timedelta(seconds=30)
+RENEW_CLAIMS_EVERY = CLAIM_LEASE / 3
 SEND_TRIES = 3
 # A wave stops on these and keeps what it could not write; any other error is a bug.
 DATABASE_OUTAGES = (outages.Outage.DATABASE_UNREACHABLE, outages.Outage.DATABASE_FULL)
@@ -56,6 +59,11 @@ class Result(Enum):
     RETRY = auto()
     FAILED = auto()
     BLOCKED = auto()
+    TAKEN_OVER = auto()  # its claim's lease ran out and another claim holds it: not sent
+
+
+class ClaimTakenOver(Exception):
+    """At its send slot, a nudge's claim was no longer this process's (nothing was sent)."""
 
 
 @dataclass(frozen=True)
@@ -113,8 +121,11 @@ class Dispatcher:
         self.most_sending = most_sending
         self.stopping = False
         # The wave's sends are bulk: a reply to a person goes before them (bot/pacing.py).
-        # With `paid_broadcast` they go as paid broadcasts, at their own pace.
-        self.bulk = Priority.BULK if bot.rate_limiter is not None else None
+        # With `paid_broadcast` they go as paid broadcasts, at their own pace. Paced, each
+        # nudge is marked `sending` at its slot, not while it waits for one: a crash then
+        # leaves it claimed (sent by another instance once the lease runs out), not lost.
+        self.paced = bot.rate_limiter is not None
+        self.bulk = Priority.BULK if self.paced else None
         self.paid_broadcast = True if paid_broadcast else None
         # What a wave stopped by a database outage could not write, for the next run to
         # write first: the outcomes of finished sends, and nudges claimed or marked
@@ -170,6 +181,8 @@ class Dispatcher:
     ) -> list[DueNudge]:
         """One transaction: what the finished sends came to, the nudges handed back unsent,
         and the next nudges marked `sending`. Returns those this process may now send."""
+        if not (results or starting or unsent):
+            return []
         finished = outcomes.Finished()
         for due, outcome in results:
             if outcome.result is Result.SENT:
@@ -178,8 +191,9 @@ class Dispatcher:
                 finished.to_retry.append(due)
             elif outcome.result is Result.FAILED:
                 finished.failed.append(due)
-            else:  # Result.BLOCKED
+            elif outcome.result is Result.BLOCKED:
                 finished.blocked.append(due)
+            # Result.TAKEN_OVER: the claim's new holder writes what happens to it
         recorded = await outcomes.record_and_mark_sending(
             self.database, finished=finished, unsent=unsent, starting=starting, now=self.clock()
         )
@@ -233,6 +247,7 @@ class Dispatcher:
         markup = keyboards.for_nudge(nudge, due.delivery_id, language)
         memory = self.memories.get(due.delivery_id)
         text, markup = memories.with_memory(text, markup, memory, language)
+        marking = BulkSend(at_slot=partial(self._mark_sending, due)) if self.paced else None
         for _ in range(SEND_TRIES):
             try:
                 message = await self.bot.send_message(
@@ -241,12 +256,15 @@ class Dispatcher:
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
                     allow_paid_broadcast=self.paid_broadcast,
-                    rate_limit_args=self.bulk,
+                    rate_limit_args=marking or self.bulk,
                 )
+            except ClaimTakenOver:
+                return Outcome(Result.TAKEN_OVER)
             except Forbidden:
                 return Outcome(Result.BLOCKED)
             except RetryAfter as error:
                 await asyncio.sleep(retry_seconds(error))
+                marking = None  # marked already: a retry only waits for a slot
                 continue
             except TimedOut as error:
                 if _request_went_out(error):
@@ -266,6 +284,12 @@ class Dispatcher:
             return Outcome(Result.SENT, message.message_id)
         return Outcome(Result.RETRY)
 
+    async def _mark_sending(self, due: DueNudge) -> None:
+        """At a paced nudge's slot: marked `sending`, committed before its request goes out."""
+        async with self.database.transaction() as session:
+            if not await outcomes.mark_sending(session=session, nudges=[due]):
+                raise ClaimTakenOver(due.delivery_id)
+
 
 class _DispatchRun:
     """One run's shared state: what is claimed, what is marked and ready to go, and what the
@@ -282,6 +306,7 @@ class _DispatchRun:
         self.more_due = True
         self.refilling = asyncio.Lock()
         self.outage: Exception | None = None  # the database went away: the wave stops
+        self.renew_at = dispatcher.clock() + RENEW_CLAIMS_EVERY
 
     async def sender(self) -> None:
         """Sends ready nudges one after the other until none is left to send."""
@@ -295,6 +320,12 @@ class _DispatchRun:
             self.in_flight += 1
             try:
                 outcome = await dispatcher._send(due)
+            except Exception as error:  # paced: marking it `sending` at its slot failed
+                if outages.outage_of(error) not in DATABASE_OUTAGES:
+                    raise  # a bug: `run` cancels the senders
+                self.outage = error
+                self.waiting.appendleft(due)  # never sent: handed back by the next run
+                return
             finally:
                 self.in_flight -= 1
             self.finished.append((due, outcome))
@@ -309,6 +340,7 @@ class _DispatchRun:
                 finished: list[tuple[DueNudge, Outcome]] = []
                 starting: list[DueNudge] = []
                 try:
+                    await self._renew_claims_when_due()
                     if dispatcher.stopping:  # shutting down: hand the rest back at once
                         unsent, self.more_due = list(self.waiting), False
                         self.waiting.clear()
@@ -333,9 +365,11 @@ class _DispatchRun:
                     ]
                     if not (finished or starting or unsent):
                         return False
-                    self.ready.extend(
-                        await dispatcher._record_and_mark(finished, starting, unsent, self.report)
+                    marking = [] if dispatcher.paced else starting  # paced: at each one's slot
+                    may_send = await dispatcher._record_and_mark(
+                        finished, marking, unsent, self.report
                     )
+                    self.ready.extend(starting if dispatcher.paced else may_send)
                     if not (self.waiting or self.more_due or self.ready):
                         return False
                 except Exception as error:
@@ -347,6 +381,14 @@ class _DispatchRun:
                     self.finished[:0] = finished
                     self.waiting.extendleft(reversed(starting + unsent))
             return self.outage is None
+
+    async def _renew_claims_when_due(self) -> None:
+        """Every RENEW_CLAIMS_EVERY, the claims not yet sent get a new lease."""
+        now = self.dispatcher.clock()
+        if now >= self.renew_at and (self.waiting or self.ready):
+            held = [*self.waiting, *self.ready]
+            await claiming.renew_claims(self.dispatcher.database, held, until=now + CLAIM_LEASE)
+            self.renew_at = now + RENEW_CLAIMS_EVERY
 
     async def record_the_rest(self) -> None:
         """After the last send: what the last ones came to (kept if the database is away)."""

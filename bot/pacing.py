@@ -10,8 +10,12 @@ memory. Slots are one interval apart for the whole deployment, whichever instanc
   and follow-ups, bot/dispatch.py) takes a slot only while the ledger is booked at most a
   short horizon ahead; every other call (a reply, a reveal, a button's result, a partner
   notice) takes the next slot at once. Within a process, one bulk send asks at a time.
-- A stall (a GC pause, a slow step holding the event loop) never becomes a burst: a slot
-  not used within half an interval of its time is given up and a new one taken.
+- A bulk send may ask for something to be done at its slot, just before its request goes
+  out (`BulkSend.at_slot`): the wave marks its nudge `sending` there, so a crash while it
+  waits for its slot leaves the nudge claimed, for another instance to send.
+- A stall (a GC pause, a slow step holding the event loop, a slow `at_slot`) never becomes
+  a burst: a slot not used within half an interval of its time is given up and a new one
+  taken.
 - 429: the pause Telegram asks for is written to the ledger, so every instance pauses;
   then the call is tried again (a few times at most).
 - A ledger in the database that cannot be reached never loses a send: that send is paced
@@ -24,7 +28,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 from typing import Any
@@ -68,6 +73,15 @@ class Priority(Enum):
     BULK = "bulk"
 
 
+@dataclass(frozen=True)
+class BulkSend:
+    """Passed as `rate_limit_args`: a bulk send that runs `at_slot` once its slot has come,
+    just before its request goes out. If `at_slot` raises, nothing is sent and the error
+    reaches the caller."""
+
+    at_slot: Callable[[], Awaitable[None]] = field(repr=False)
+
+
 def retry_seconds(error: RetryAfter) -> float:
     """How long Telegram asked us to wait (PTB gives an int or a timedelta)."""
     value = error.retry_after
@@ -83,8 +97,11 @@ class _Lane:
         self._local = ledger if isinstance(ledger, MemoryLedger) else None
         self._bulk_turn = asyncio.Lock()
 
-    async def wait_for_slot(self, *, bulk: bool) -> None:
-        """Returns at this send's slot (never more than half an interval after it)."""
+    async def wait_for_slot(
+        self, *, bulk: bool, at_slot: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Returns at this send's slot (never more than half an interval after it), having
+        run `at_slot` (once) when the first slot came."""
         loop = asyncio.get_running_loop()
         while True:
             if bulk:
@@ -94,6 +111,9 @@ class _Lane:
                 at = loop.time() + (await self._book(bulk=False)).wait
             if at > loop.time():
                 await asyncio.sleep(at - loop.time())
+            if at_slot is not None:
+                await at_slot()
+                at_slot = None
             if loop.time() <= at + LATE_SLOT_INTERVALS * self.interval:
                 return
             log.debug("a send slot passed while the event loop was busy; taking another")
@@ -137,7 +157,7 @@ class _Lane:
             )
 
 
-class PacedRateLimiter(BaseRateLimiter[Priority]):
+class PacedRateLimiter(BaseRateLimiter[Priority | BulkSend]):
     """Message sends paced by the deployment's ledger, people before bulk, paid broadcasts
     by their own ledger; retries after a 429 (see the module docstring)."""
 
@@ -159,16 +179,18 @@ class PacedRateLimiter(BaseRateLimiter[Priority]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: Priority | None,
+        rate_limit_args: Priority | BulkSend | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         if endpoint not in SENDING_METHODS:
             return await callback(*args, **kwargs)
         paid = self._paid is not None and bool(data.get("allow_paid_broadcast"))
         lane = self._paid if paid and self._paid is not None else self._free
-        bulk = rate_limit_args is Priority.BULK
+        bulk = rate_limit_args is Priority.BULK or isinstance(rate_limit_args, BulkSend)
+        at_slot = rate_limit_args.at_slot if isinstance(rate_limit_args, BulkSend) else None
         attempt = 0
         while True:
-            await lane.wait_for_slot(bulk=bulk)
+            await lane.wait_for_slot(bulk=bulk, at_slot=at_slot)
+            at_slot = None
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as error:

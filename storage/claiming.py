@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -560,6 +560,26 @@ def _follow_up_memo(sent: datetime) -> Callable[[_Member, str], datetime | None]
         return memo[key]
 
     return follow_up
+
+
+async def renew_claims(database: Database, nudges: Sequence[DueNudge], *, until: datetime) -> None:
+    """This process still holds these claims: their lease runs until `until`. A wave renews
+    its claims while it works through them, so only a dead process's claims run out (and
+    are taken over soon after). One taken over already carries another token: left alone."""
+    by_token: defaultdict[int, list[int]] = defaultdict(list)
+    for nudge in nudges:
+        by_token[nudge.claim_token].append(nudge.delivery_id)
+    async with database.transaction() as session:
+        for token, delivery_ids in by_token.items():
+            await session.exec(
+                update(DELIVERIES)
+                .where(
+                    DELIVERIES.c.id.in_(sorted(delivery_ids)),
+                    STILL_CLAIMED,
+                    DELIVERIES.c.claim_token == token,
+                )
+                .values(lease_until=until)
+            )
 
 
 async def release_claims_of_dead_processes(*, session: Session, now: datetime) -> int:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 from telegram.request import RequestData
 
 from bot import texts
-from bot.dispatch import Dispatcher
+from bot.dispatch import CLAIM_LEASE, Dispatcher
+from bot.pacing import pace_for
 from fakegram import FakeTelegram, FakeTelegramRequest, FakeUser
 from nudges.choice import Living
 from nudges.library import Kind, nudges_by_id
@@ -361,6 +365,8 @@ class WatchingTelegram(FakeTelegramRequest):
         super().__init__(fake)
         self.database = database
         self.on_arrival: list[tuple[int, str, int]] = []  # chat, its status, rows sending
+        self.crash_after: tuple[int, asyncio.Future[Any]] | None = None  # cancel it, as SIGKILL
+        self.after_each: Callable[[], Awaitable[None]] | None = None
         self.stop_after: tuple[int, Dispatcher] | None = None
         self.in_flight = self.most_in_flight = 0
 
@@ -392,21 +398,29 @@ class WatchingTelegram(FakeTelegramRequest):
                     )
                 ).one()
             self.on_arrival.append((chat_id, status, sending))
+            if self.crash_after and len(self.on_arrival) == self.crash_after[0]:
+                self.crash_after[1].cancel()
+            if self.after_each is not None:
+                await self.after_each()
             if self.stop_after and len(self.on_arrival) == self.stop_after[0]:
                 self.stop_after[1].stopping = True  # as SIGTERM does
         return await super().do_request(url, method, request_data, **kwargs)
 
 
 async def thirty_couples_watched(
-    database: Database, fake: FakeTelegram
-) -> tuple[WatchingTelegram, ExtBot[None]]:
-    """Sixty users (ids 100–159) due Monday morning, and a bot that watches each send."""
+    database: Database, fake: FakeTelegram, *, pace: float | None = None
+) -> tuple[WatchingTelegram, ExtBot[Any]]:
+    """Sixty users (ids 100–159) due Monday morning, and a bot that watches each send
+    (`pace`: paced at that many messages a second, in memory)."""
     async with database.transaction() as session:
         for n in range(30):
             await a_couple(session, 100 + 2 * n, 101 + 2 * n, now=MONDAY)
     watching = WatchingTelegram(fake, database)
-    bot: ExtBot[None] = ExtBot(
-        TOKEN, request=watching, defaults=Defaults(parse_mode=ParseMode.HTML)
+    bot: ExtBot[Any] = ExtBot(
+        TOKEN,
+        request=watching,
+        defaults=Defaults(parse_mode=ParseMode.HTML),
+        rate_limiter=pace_for(None, pace) if pace else None,
     )
     return watching, bot
 
@@ -430,6 +444,68 @@ async def test_each_nudge_is_committed_as_sending_before_its_request_reaches_tel
     async with database.transaction() as session:
         statuses = (await session.exec(text(BY_STATUS))).all()
     assert [tuple(row) for row in statuses] == [("sent", 60)]
+
+
+async def test_paced_a_crash_leaves_the_nudges_waiting_for_their_slots_claimed_not_sending(
+    database: Database, fake: FakeTelegram
+) -> None:
+    """Paced, a nudge is marked `sending` at its slot, not while it waits for one: a crash
+    then leaves the waiting ones claimed (sent later, once their lease runs out) rather than
+    `sending` (taken as sent: never sent). At 10 a second the next slot is 100 ms away when
+    the wave is cut off, as a SIGKILL would, during the third request."""
+    clock = FrozenClock(MONDAY + timedelta(hours=1))
+    watching, bot = await thirty_couples_watched(database, fake, pace=10)
+    async with bot:
+        run = Dispatcher(
+            database=database, bot=bot, clock=clock, catch_up=timedelta(hours=3), batch_size=16
+        )
+        wave = asyncio.ensure_future(run.run())
+        watching.crash_after = (3, wave)
+        with pytest.raises(asyncio.CancelledError):
+            await wave
+
+    reached = {chat for chat, _, _ in watching.on_arrival}
+    async with database.transaction() as session:
+        sending = {
+            user
+            for (user,) in await session.exec(
+                text("SELECT user_id FROM deliveries WHERE status = 'sending'")
+            )
+        }
+        statuses = dict((await session.exec(text(BY_STATUS))).all())
+    assert len(reached) == 3
+    assert sending <= reached  # every nudge marked `sending` reached Telegram
+    assert statuses.get("claimed", 0) == 16 - statuses.get("sent", 0) - len(sending)
+
+
+async def test_a_wave_renews_its_claims_so_another_instance_takes_over_none_of_them(
+    database: Database, fake: FakeTelegram
+) -> None:
+    """Two seconds pass with each send, so the wave outlasts its claims' first lease four
+    times; another instance claiming meanwhile finds nothing of it to take over."""
+    clock = FrozenClock(MONDAY + timedelta(hours=1))
+    watching, bot = await thirty_couples_watched(database, fake)
+    taken_over: list[claiming.DueNudge] = []
+
+    async def another_instance_claims() -> None:
+        clock.now += timedelta(seconds=2)
+        taken_over.extend(
+            await claiming.claim_due_nudges(
+                database, now=clock(), limit=64, lease=CLAIM_LEASE, catch_up=timedelta(hours=3)
+            )
+        )
+
+    watching.after_each = another_instance_claims
+    async with bot:
+        run = Dispatcher(
+            database=database, bot=bot, clock=clock, catch_up=timedelta(hours=3), batch_size=64
+        )
+        report = await run.run()
+
+    assert clock() - (MONDAY + timedelta(hours=1)) > 3 * CLAIM_LEASE
+    assert taken_over == []
+    assert report.sent == 60
+    assert sorted(chat for chat, _, _ in watching.on_arrival) == list(range(100, 160))
 
 
 async def test_a_stop_mid_wave_hands_the_unsent_back_and_they_go_once_later(

@@ -17,6 +17,7 @@ from telegram.request import RequestData
 
 from bot.dispatch import Dispatcher
 from bot.outages import Outage, outage_of
+from bot.pacing import pace_for
 from fakegram import FakeTelegram, FakeTelegramRequest
 from storage.db import Database
 from storage.migrate import upgrade_to_head
@@ -63,22 +64,30 @@ async def on_postgres(postgres_server: PostgresServer) -> AsyncIterator[Database
         await database.dispose()
 
 
+@pytest.mark.parametrize("pace", [None, 200.0], ids=["unpaced", "paced"])
 async def test_postgresql_stopping_mid_wave_loses_no_nudge_and_sends_none_twice(
-    on_postgres: Database, postgres_server: PostgresServer, fake: FakeTelegram
+    on_postgres: Database, postgres_server: PostgresServer, fake: FakeTelegram, pace: float | None
 ) -> None:
+    """Paced, the nudges after the six in flight are marked `sending` at their slots, which
+    now fails: they too are handed back and go once the database is back."""
     database = on_postgres
     async with database.transaction() as session:
         for user_id in USERS[::2]:
             await a_couple(session, user_id, user_id + 1, now=MONDAY)
     clock = FrozenClock(MONDAY + timedelta(hours=1))
     gated = GatedTelegram(fake, hold=6)
-    bot: ExtBot[None] = ExtBot(TOKEN, request=gated, defaults=Defaults(parse_mode=ParseMode.HTML))
+    bot: ExtBot[Any] = ExtBot(
+        TOKEN,
+        request=gated,
+        defaults=Defaults(parse_mode=ParseMode.HTML),
+        rate_limiter=pace_for(None, pace) if pace else None,
+    )
     async with bot:
         run = Dispatcher(
             database=database, bot=bot, clock=clock, catch_up=timedelta(hours=3), concurrency=6
         )
         wave = asyncio.ensure_future(run.run())
-        await gated.all_held.wait()  # six requests in flight, two more marked and ready
+        await gated.all_held.wait()  # six requests in flight, two more ready
         postgres_server.stop(mode="fast")
         gated.gate.set()  # the requests in flight are answered while the database is away
         with pytest.raises(Exception) as raised:
