@@ -73,7 +73,7 @@ def test_three_processes_share_a_wave_of_3000_and_survive_a_sigkill(
 
     fake.wait_for(lambda: len(fake.calls_for("sendMessage")) >= 1000, timeout=60)
     processes[0].kill()
-    # The killed process's claims are leased for two minutes; time moves on past that.
+    # The killed process's claims are leased for 30 seconds; time moves on past that.
     test_clock.set(DUE + timedelta(minutes=3))
     fake.wait_for(lambda: len(nudge_counts(fake, users)) >= 3000 - 8, timeout=120)
     for process in processes[1:]:
@@ -86,4 +86,56 @@ def test_three_processes_share_a_wave_of_3000_and_survive_a_sigkill(
     senders = [p for p in processes[1:] if "Traceback" not in p.log()]
     assert len(senders) == 2
     for process in processes[1:]:
+        assert process.stop() == 0
+
+
+def test_paced_a_sigkilled_process_leaves_its_waiting_nudges_to_the_others(
+    fake: FakeTelegram,
+    api: FakeBotApiServer,
+    postgres_server: PostgresServer,
+    test_clock: TestClock,
+    tmp_path: Path,
+) -> None:
+    """With a pace, a nudge is marked `sending` at its slot, not while it waits for one: the
+    killed process's waiting nudges stay claimed, and the others send them once the lease
+    runs out. At most the one whose request was leaving at the kill may be lost."""
+    url = postgres_server.create_database()
+    users = set(populate(url, 300))
+    fake.rate_limit(30)
+    test_clock.set(DUE + timedelta(seconds=1))
+    processes = []
+    for n in range(3):
+        workdir = tmp_path / f"instance-{n}"
+        workdir.mkdir()
+        process = BotProcess(
+            env={
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE_URL": api.base_url,
+                "DATABASE_URL": url,
+                "COUPLET_TEST_CLOCK_FILE": str(test_clock.path),
+                "DISPATCH_INTERVAL_SECONDS": "0.2",
+                "MAX_MESSAGES_PER_SECOND": "20",  # for the three together
+                "LOG_LEVEL": "DEBUG",
+            },
+            workdir=workdir,
+        )
+        process.start()
+        wait_until_up(fake, process, commands_set=n + 1)
+        processes.append(process)
+
+    fake.wait_for(lambda: len(nudge_counts(fake, users)) >= 200, timeout=60)
+    processes[0].kill()
+    assert len(nudge_counts(fake, users)) < 500, "the wave finished before the kill"
+    test_clock.set(DUE + timedelta(minutes=1))  # the killed process's claims run out
+    fake.wait_for(lambda: len(nudge_counts(fake, users)) >= 600 - 1, timeout=120)
+    for process in processes[1:]:
+        process.let_ticks_pass()
+    counts = nudge_counts(fake, users)
+    assert max(counts.values()) == 1, "a user got two nudges for one date"
+    missing = users - set(counts)
+    assert missing <= sending_rows(url)
+    assert len(missing) <= 1
+    assert fake.http_429 == 0
+    for process in processes[1:]:
+        assert "Traceback" not in process.log()
         assert process.stop() == 0
