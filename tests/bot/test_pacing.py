@@ -19,7 +19,7 @@ import pytest
 from telegram.constants import ParseMode
 from telegram.ext import Defaults, ExtBot
 
-from bot.pacing import PacedRateLimiter, Priority
+from bot.pacing import BulkSend, PacedRateLimiter, Priority
 from fakegram import FakeTelegram, FakeTelegramRequest
 from storage.db import Database
 from storage.pace import DatabaseLedger, MemoryLedger
@@ -73,6 +73,51 @@ def test_after_a_stall_no_second_ever_holds_more_than_the_pace_allows() -> None:
     assert_each_stall_came_mid_wave(stalls, went_out)
     for first, twenty_first in zip(went_out, went_out[20:], strict=False):
         assert twenty_first - first >= 1.0 - 1e-9  # 20 at most in any second, stalls or not
+
+
+def test_a_bulk_sends_step_at_its_slot_runs_once_before_it_and_a_slow_one_makes_no_burst() -> None:
+    """The wave marks each nudge `sending` at its slot (`BulkSend.at_slot`). A slow mark
+    (every fourth here takes more than two intervals) gives the slot up for a new one
+    rather than sending late, next to the slot after it."""
+
+    async def wave() -> tuple[list[float], list[str]]:
+        limiter = PacedRateLimiter(MemoryLedger(20))
+        loop = virtual_loop()
+        went_out: list[float] = []
+        events: list[str] = []
+
+        def nudge(n: int) -> tuple[BulkSend, Callable[[], Coroutine[Any, Any, bool]]]:
+            async def mark() -> None:
+                events.append(f"mark {n}")
+                if n % 4 == 0:
+                    await asyncio.sleep(0.12)
+
+            async def send() -> bool:
+                events.append(f"send {n}")
+                went_out.append(loop.time())
+                return True
+
+            return BulkSend(mark), send
+
+        async def sender(first: int) -> None:
+            for n in range(first, first + 10):
+                marking, send = nudge(n)
+                await limiter.process_request(send, (), {}, "sendMessage", {}, marking)
+
+        await limiter.initialize()
+        await asyncio.gather(*(sender(10 * k) for k in range(4)))
+        return went_out, events
+
+    went_out, events = run_in_virtual_time(wave)
+
+    assert len(went_out) == 40
+    for n in range(40):
+        assert events.count(f"mark {n}") == 1
+        assert events.index(f"mark {n}") < events.index(f"send {n}")
+    for first, twenty_first in zip(went_out, went_out[20:], strict=False):
+        assert twenty_first - first >= 1.0 - 1e-9  # 20 at most in any second
+    for earlier, later in pairwise(went_out):
+        assert later - earlier >= 0.05 * (1 - 0.5) - 1e-9  # never two slots' sends together
 
 
 def test_calls_that_send_nothing_are_not_paced() -> None:

@@ -40,17 +40,16 @@ def sending_rows(url: str) -> set[int]:
     return asyncio.run(query())
 
 
-def test_three_processes_share_a_wave_of_3000_and_survive_a_sigkill(
+def three_instances(
     fake: FakeTelegram,
     api: FakeBotApiServer,
-    postgres_server: PostgresServer,
+    url: str,
     test_clock: TestClock,
     tmp_path: Path,
-) -> None:
-    url = postgres_server.create_database()
-    users = set(populate(url, 1500))
-    fake.delay_next("sendMessage", 0.004, count=1_000_000)
-    test_clock.set(DUE + timedelta(seconds=1))
+    *,
+    pace: str,
+) -> list[BotProcess]:
+    """Three bot processes on `url`, ticking every 0.2 s, at MAX_MESSAGES_PER_SECOND `pace`."""
     processes = []
     for n in range(3):
         workdir = tmp_path / f"instance-{n}"
@@ -62,7 +61,7 @@ def test_three_processes_share_a_wave_of_3000_and_survive_a_sigkill(
                 "DATABASE_URL": url,
                 "COUPLET_TEST_CLOCK_FILE": str(test_clock.path),
                 "DISPATCH_INTERVAL_SECONDS": "0.2",
-                "MAX_MESSAGES_PER_SECOND": "0",
+                "MAX_MESSAGES_PER_SECOND": pace,
                 "LOG_LEVEL": "DEBUG",
             },
             workdir=workdir,
@@ -70,6 +69,21 @@ def test_three_processes_share_a_wave_of_3000_and_survive_a_sigkill(
         process.start()
         wait_until_up(fake, process, commands_set=n + 1)
         processes.append(process)
+    return processes
+
+
+def test_three_processes_share_a_wave_of_3000_and_survive_a_sigkill(
+    fake: FakeTelegram,
+    api: FakeBotApiServer,
+    postgres_server: PostgresServer,
+    test_clock: TestClock,
+    tmp_path: Path,
+) -> None:
+    url = postgres_server.create_database()
+    users = set(populate(url, 1500))
+    fake.delay_next("sendMessage", 0.004, count=1_000_000)
+    test_clock.set(DUE + timedelta(seconds=1))
+    processes = three_instances(fake, api, url, test_clock, tmp_path, pace="0")
 
     fake.wait_for(lambda: len(fake.calls_for("sendMessage")) >= 1000, timeout=60)
     processes[0].kill()
@@ -103,25 +117,7 @@ def test_paced_a_sigkilled_process_leaves_its_waiting_nudges_to_the_others(
     users = set(populate(url, 300))
     fake.rate_limit(30)
     test_clock.set(DUE + timedelta(seconds=1))
-    processes = []
-    for n in range(3):
-        workdir = tmp_path / f"instance-{n}"
-        workdir.mkdir()
-        process = BotProcess(
-            env={
-                "TELEGRAM_BOT_TOKEN": TOKEN,
-                "TELEGRAM_API_BASE_URL": api.base_url,
-                "DATABASE_URL": url,
-                "COUPLET_TEST_CLOCK_FILE": str(test_clock.path),
-                "DISPATCH_INTERVAL_SECONDS": "0.2",
-                "MAX_MESSAGES_PER_SECOND": "20",  # for the three together
-                "LOG_LEVEL": "DEBUG",
-            },
-            workdir=workdir,
-        )
-        process.start()
-        wait_until_up(fake, process, commands_set=n + 1)
-        processes.append(process)
+    processes = three_instances(fake, api, url, test_clock, tmp_path, pace="20")  # together
 
     fake.wait_for(lambda: len(nudge_counts(fake, users)) >= 200, timeout=60)
     processes[0].kill()
