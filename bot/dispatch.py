@@ -369,11 +369,15 @@ class _DispatchRun:
                     ]
                     if not (finished or starting or unsent):
                         return False
-                    marking = [] if dispatcher.mark_at_slot else starting  # or at each one's slot
-                    may_send = await dispatcher._record_and_mark(
-                        finished, marking, unsent, self.report
-                    )
-                    self.ready.extend(starting if dispatcher.mark_at_slot else may_send)
+                    if dispatcher.mark_at_slot:  # each is marked `sending` at its slot
+                        await dispatcher._record_and_mark(finished, [], unsent, self.report)
+                        self.ready.extend(starting)
+                    else:
+                        self.ready.extend(
+                            await dispatcher._record_and_mark(
+                                finished, starting, unsent, self.report
+                            )
+                        )
                     if not (self.waiting or self.more_due or self.ready):
                         return False
                 except Exception as error:
